@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def los_unit_vector(incidence_deg: np.ndarray | float, heading_deg: np.ndarray | float) -> np.ndarray:
+def los_unit_vector(
+    incidence_deg: np.ndarray | float, heading_deg: np.ndarray | float
+) -> np.ndarray:
     """Ground-to-satellite unit vector (east, north, up) of a right-looking SAR.
 
     e = (-sin(theta) cos(h), sin(theta) sin(h), cos(theta)) with incidence theta and heading h

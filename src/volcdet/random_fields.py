@@ -17,7 +17,9 @@ import numpy as np
 CovarianceModel = Literal["exponential", "spherical", "gaussian"]
 
 
-def covariance(model: CovarianceModel, lag_m: np.ndarray, sill: float, range_m: float) -> np.ndarray:
+def covariance(
+    model: CovarianceModel, lag_m: np.ndarray, sill: float, range_m: float
+) -> np.ndarray:
     """Covariance C(h) of a partial sill ``sill`` and range parameter ``range_m`` (no nugget).
 
     exponential: s exp(-h/r); spherical: s (1 - 1.5 h/r + 0.5 (h/r)^3) for h <= r, else 0;
@@ -30,7 +32,9 @@ def covariance(model: CovarianceModel, lag_m: np.ndarray, sill: float, range_m: 
         return np.where(h <= 1.0, sill * (1.0 - 1.5 * h + 0.5 * h**3), 0.0)
     if model == "gaussian":
         return sill * np.exp(-(h**2))
-    raise ValueError(f"unknown covariance model {model!r} (expected exponential|spherical|gaussian)")
+    raise ValueError(
+        f"unknown covariance model {model!r} (expected exponential|spherical|gaussian)"
+    )
 
 
 def _padded_shape(shape: tuple[int, int], range_m: float, pixel_size_m: float, pad_factor: float):

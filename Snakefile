@@ -1,0 +1,21 @@
+# volcdet: detection of subtle volcanic deformation in InSAR velocity maps (Beker et al.).
+# Thin entry point: config, the stage rule files and the default target.
+from snakemake.utils import min_version
+
+min_version("9.19")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/region.smk"
+include: "workflow/rules/patches.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    default_target: True
+    localrule: True
+    input:
+        final_outputs(),

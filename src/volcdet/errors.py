@@ -1,0 +1,13 @@
+"""Exceptions with one-line messages that name the offending file or key."""
+
+
+class VolcdetError(Exception):
+    """Base class of every error volcdet raises on purpose (bad input, not bugs)."""
+
+
+class RegionError(VolcdetError):
+    """A region folder breaks the data contract (missing file, wrong CRS, all-NaN raster, ...)."""
+
+
+class StoreError(VolcdetError):
+    """A patch store is missing, truncated or inconsistent with its metadata table."""

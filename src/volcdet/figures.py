@@ -1,0 +1,82 @@
+"""Figures of patch sets: galleries of wrapped patches like Figure 2 of the paper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from volcdet.phase import wrapped_phase_from_displacement
+from volcdet.stores import open_store
+
+
+def _pick(table: pd.DataFrame, n: int, rng: np.random.Generator) -> np.ndarray:
+    return (
+        np.sort(rng.choice(len(table), size=min(n, len(table)), replace=False))
+        if len(table)
+        else np.array([], int)
+    )
+
+
+def patch_gallery(
+    test_store: tuple[Path, Path],
+    background_store: tuple[Path, Path],
+    out_png: Path,
+    n_per_row: int = 6,
+    seed: int = 0,
+) -> None:
+    """Three rows of wrapped patches: test positives, test negatives and background tiles."""
+    rng = np.random.default_rng(seed)
+    test, test_meta = open_store(*test_store)
+    background, bg_meta = open_store(*background_store)
+    positives = test_meta.index[test_meta.label == 1].to_numpy()
+    negatives = test_meta.index[test_meta.label == 0].to_numpy()
+    rows = [
+        (
+            "test, deformation",
+            test,
+            test_meta,
+            positives[_pick(test_meta.loc[positives], n_per_row, rng)],
+        ),
+        (
+            "test, no deformation",
+            test,
+            test_meta,
+            negatives[_pick(test_meta.loc[negatives], n_per_row, rng)],
+        ),
+        ("background (slope signal)", background, bg_meta, _pick(bg_meta, n_per_row, rng)),
+    ]
+    fig, axes = plt.subplots(3, n_per_row, figsize=(2.2 * n_per_row, 7.4), squeeze=False)
+    cmap = plt.get_cmap("twilight_shifted").with_extremes(bad="0.75")
+    image = None
+    for axes_row, (title, array, meta, picks) in zip(axes, rows, strict=True):
+        for k, ax in enumerate(axes_row):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if k >= len(picks):
+                ax.axis("off")
+                continue
+            i = int(picks[k])
+            image = ax.imshow(
+                wrapped_phase_from_displacement(array[i].astype(np.float32)),
+                cmap=cmap,
+                vmin=-np.pi,
+                vmax=np.pi,
+            )
+            ax.set_title(
+                f"{meta.track_id.iloc[i]} {meta.patch_id.iloc[i].split('_', 1)[1][:18]}", fontsize=6
+            )
+        axes_row[0].set_ylabel(title, fontsize=8)
+    if image is not None:
+        bar = fig.colorbar(image, ax=axes, shrink=0.6, ticks=[-np.pi, 0, np.pi])
+        bar.ax.set_yticklabels(["-π", "0", "π"])
+        bar.set_label("wrapped phase (rad)")
+    fig.suptitle("Wrapped cumulative LOS displacement (1 fringe = 27.7 mm)", fontsize=10)
+    Path(out_png).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,24 @@
+# Stage 1: region inputs. With no real data configured, the synthetic stand-in region is built.
+
+
+if config["region"]["synthetic_demo"]:
+
+    rule demo_region:
+        output:
+            **region_tables(),
+            dem=REGION / "dem.tif",
+            salt_lakes=REGION / "salt_lakes.geojson",
+        log:
+            "results/logs/demo_region.log",
+        benchmark:
+            "results/benchmarks/demo_region.tsv"
+        threads: 1
+        resources:
+            mem_mb=4000,
+            runtime=20,
+        params:
+            seed=config["seed"],
+            size=config["demo_region"],
+            pixel_size_m=config["pixel_size_m"],
+        script:
+            "../scripts/demo_region.py"

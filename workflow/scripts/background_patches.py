@@ -1,0 +1,17 @@
+"""Rule background_patches: non-overlapping tiles outside the ROI (slope-induced signal)."""
+
+from volcdet.background import BackgroundSpec, build_background_patches
+from volcdet.logs import setup_logging
+from volcdet.region import load_region
+
+setup_logging(snakemake.log[0])
+build_background_patches(
+    load_region(snakemake.params.region),
+    BackgroundSpec(
+        size_px=snakemake.params.size_px,
+        pixel_size_m=snakemake.params.pixel_size_m,
+        **snakemake.params.background,
+    ),
+    snakemake.output.array,
+    snakemake.output.table,
+)
