@@ -16,6 +16,6 @@ include: "workflow/rules/figures.smk"
 
 rule all:
     default_target: True
-    localrule: True
     input:
         final_outputs(),
+    localrule: True

@@ -37,7 +37,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
     path = [str(p) for p in error.absolute_path]
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
-        unexpected = sorted(set(error.instance) - set(allowed))[0]
+        unexpected = min(set(error.instance) - set(allowed))
         key = ".".join([*path, unexpected])
         return f"config key {key} is not a known key (typo?); allowed here: {', '.join(allowed)}"
     return f"config key {'.'.join(path) or '<top level>'}: {error.message}"

@@ -5,7 +5,6 @@ from volcdet.config import validate_config
 from volcdet.errors import VolcdetError
 from volcdet.region import load_region
 
-
 try:
     validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 except VolcdetError as err:

@@ -17,6 +17,8 @@ rule patch_gallery:
         "results/logs/patch_gallery.log",
     benchmark:
         "results/benchmarks/patch_gallery.tsv"
+    conda:
+        "../../envs/volcdet.yaml"
     threads: 1
     resources:
         mem_mb=2000,

@@ -11,6 +11,8 @@ rule frames:
         "results/logs/frames.log",
     benchmark:
         "results/benchmarks/frames.tsv"
+    conda:
+        "../../envs/volcdet.yaml"
     threads: 1
     resources:
         mem_mb=4000,
@@ -35,6 +37,8 @@ rule test_patches:
         "results/logs/test_patches.log",
     benchmark:
         "results/benchmarks/test_patches.tsv"
+    conda:
+        "../../envs/volcdet.yaml"
     threads: 1
     resources:
         mem_mb=4000,
@@ -56,6 +60,8 @@ rule background_patches:
         "results/logs/background_patches.log",
     benchmark:
         "results/benchmarks/background_patches.tsv"
+    conda:
+        "../../envs/volcdet.yaml"
     threads: 1
     resources:
         mem_mb=4000,

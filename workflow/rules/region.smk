@@ -12,6 +12,8 @@ if config["region"]["synthetic_demo"]:
             "results/logs/demo_region.log",
         benchmark:
             "results/benchmarks/demo_region.tsv"
+        conda:
+            "../../envs/volcdet.yaml"
         threads: 1
         resources:
             mem_mb=4000,

@@ -1,0 +1,38 @@
+# volcdet: every target creates .venv when missing and installs the pinned environment.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.volcdet-installed
+CORES  ?= all
+
+.PHONY: install demo test bench lint format clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install volcdet with pinned dependencies
+
+demo: $(STAMP)  ## run the default workflow (embedded demo region) end to end
+	$(BIN)/snakemake --cores $(CORES)
+
+test: $(STAMP)  ## unit tests + an end-to-end Snakemake run on a tiny config
+	$(BIN)/pytest
+
+bench: $(STAMP)  ## benchmarks; figures go to BENCHMARKS.md by hand
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: $(STAMP)  ## ruff, snakefmt and the Snakemake linter
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakemake --lint
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/snakefmt Snakefile workflow/rules
+
+clean:  ## remove results (keeps .venv and data)
+	rm -rf results .snakemake
