@@ -65,8 +65,8 @@ def build_background_patches(
         for r0 in range(0, grid.shape[0] - size + 1, size):
             for c0 in range(0, grid.shape[1] - size + 1, size):
                 transform = grid.window_transform(r0, c0)
-                left, top = transform * (0, 0)
-                right, bottom = transform * (size, size)
+                left, top = transform @ (0, 0)
+                right, bottom = transform @ (size, size)
                 tile = box(min(left, right), min(top, bottom), max(left, right), max(top, bottom))
                 if tile.intersects(roi) or any(tile.intersects(fp) for fp in footprints):
                     continue

@@ -165,12 +165,22 @@ def salt_lake_masks(spec: DemoRegionSpec) -> list[np.ndarray]:
     rng = _stream(spec, 2)
     _, _, col0, col1 = _roi_bounds_px(spec)
     rr, cc = np.mgrid[0 : spec.rows, 0 : spec.cols]
+    scale = spec.pixel_size_m / 1000.0 * min(spec.rows, spec.cols) / 256.0
+    west, east = max(col0 - 60, 1), max(spec.cols - col1 - 60, 1)
+    centres_radii = [  # (row, col, radius_km) as fractions of the grid and of the side strips
+        (0.27, 0.55 * west, 30.0),
+        (0.72, col1 + 0.5 * east, 23.0),
+        (0.80, 0.45 * west, 11.0),
+        (0.35, col1 + 0.6 * east, 8.0),
+        (0.50, col0 + 40, 7.5),
+    ]
     centres_radii = [
-        (rng.uniform(250, 450), rng.uniform(150, col0 - 170), rng.uniform(25, 35)),
-        (rng.uniform(800, 1050), rng.uniform(col1 + 160, spec.cols - 190), rng.uniform(18, 28)),
-        (rng.uniform(850, 1100), rng.uniform(120, col0 - 140), rng.uniform(8, 14)),
-        (rng.uniform(300, 500), rng.uniform(col1 + 140, spec.cols - 140), rng.uniform(6, 10)),
-        (rng.uniform(560, 700), rng.uniform(col0 + 20, col0 + 70), rng.uniform(6, 9)),
+        (
+            frac_row * spec.rows + rng.uniform(-40, 40),
+            col + rng.uniform(-20, 20),
+            radius * min(scale, 1.0) * rng.uniform(0.8, 1.2),
+        )
+        for frac_row, col, radius in centres_radii
     ]
     masks = []
     for row, col, radius_km in centres_radii:
@@ -179,7 +189,9 @@ def salt_lake_masks(spec: DemoRegionSpec) -> list[np.ndarray]:
         shape = np.ones_like(phi)
         for k in range(2, 6):
             shape += rng.uniform(0.03, 0.12) / (k - 1) * np.cos(k * phi + rng.uniform(0, 2 * np.pi))
-        masks.append(np.hypot(rr - row, cc - col) < radius_px * shape)
+        mask = np.hypot(rr - row, cc - col) < radius_px * shape
+        if mask.sum() > 100:
+            masks.append(mask)
     return masks
 
 
@@ -505,7 +517,7 @@ def _rowcol_to_lonlat(
 ) -> tuple[np.ndarray, np.ndarray]:
     from pyproj import Transformer
 
-    x, y = grid.transform * (np.asarray(cols, np.float64) + 0.5, np.asarray(rows, np.float64) + 0.5)
+    x, y = grid.transform @ (np.asarray(cols, np.float64) + 0.5, np.asarray(rows, np.float64) + 0.5)
     transformer = Transformer.from_crs(grid.crs.to_wkt(), "EPSG:4326", always_xy=True)
     lon, lat = transformer.transform(x, y)
     return np.asarray(lon), np.asarray(lat)
@@ -533,7 +545,7 @@ def _write_catalogue(
     table.loc[table.deforming == 1, "deformation_radius_km"] += 2.0
     table.to_csv(root / "volcanoes.csv", index=False)
     x, y = lonlat_to_grid_xy(grid, lon, lat)
-    assert np.allclose(~grid.transform * (x, y), (cols + 0.5, rows + 0.5), atol=1e-3)
+    assert np.allclose(~grid.transform @ (x, y), (cols + 0.5, rows + 0.5), atol=1e-3)
 
 
 def _polygon_lonlat(grid: Grid, ring_rows: np.ndarray, ring_cols: np.ndarray) -> list[list[float]]:

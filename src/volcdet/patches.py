@@ -70,7 +70,7 @@ def label_patches(
         for r0, c0 in offsets:
             patch_transform = grid.window_transform(r0, c0)
             cols, rws = np.meshgrid(np.arange(spec.size_px) + 0.5, np.arange(spec.size_px) + 0.5)
-            px, py = patch_transform * (cols, rws)
+            px, py = patch_transform @ (cols, rws)
             fractions = {
                 name: footprint_overlap_fraction(px, py, (x, y), radius * 1000.0, pixel)
                 for name, x, y, radius in zip(

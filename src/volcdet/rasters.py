@@ -29,11 +29,11 @@ class Grid:
 
     def window_transform(self, row0: int, col0: int) -> Affine:
         """Transform of a window whose upper-left pixel is (row0, col0)."""
-        return self.transform * Affine.translation(col0, row0)
+        return self.transform @ Affine.translation(col0, row0)
 
     def xy_to_rowcol(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fractional (row, col) of map coordinates (pixel centres at integer + 0.5)."""
-        col, row = ~self.transform * (
+        col, row = ~self.transform @ (
             np.asarray(x, dtype=np.float64),
             np.asarray(y, dtype=np.float64),
         )

@@ -141,16 +141,16 @@ def load_region(root: Path, check_rasters: bool = True) -> Region:
         )
     starts, ends = _parse_dates(table, "start", tracks_csv), _parse_dates(table, "end", tracks_csv)
     tracks = []
-    for row, start, end in zip(table.itertuples(index=False), starts, ends, strict=True):
+    for row, start, end in zip(table.to_dict("records"), starts, ends, strict=True):
         if end <= start:
             raise RegionError(
-                f"{tracks_csv}: track {row.track_id}: end {end.date()} is not after start"
+                f"{tracks_csv}: track {row['track_id']}: end {end.date()} is not after start"
             )
         track = Track(
-            str(row.track_id),
-            str(row.__getattribute__("pass")),
-            root / str(row.velocity),
-            root / str(row.los),
+            str(row["track_id"]),
+            str(row["pass"]),
+            root / str(row["velocity"]),
+            root / str(row["los"]),
             start,
             end,
         )
