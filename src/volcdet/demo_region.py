@@ -98,22 +98,24 @@ def _roi_bounds_px(spec: DemoRegionSpec) -> tuple[int, int, int, int]:
 
 
 def place_volcanoes(spec: DemoRegionSpec) -> list[Volcano]:
-    """Volcano list: 12 cones on the ridge inside the ROI (5 deforming) and 6 quiet ones outside.
+    """Volcano list: 12 cones on the ridge inside the ROI (5 deforming, north) and 6 quiet outside.
 
     Deforming sources follow the CVZ catalogue (physics notes section 6): 2-20 mm/yr, depths
-    3-9 km, plus one deep Uturuncu-like source whose footprint exceeds a 51.2 km patch.
+    3-6 km, plus one deep (20 km) Uturuncu-like source whose footprint exceeds a 51.2 km patch.
     """
     rng = _stream(spec, 1)
     row0, row1, col0, col1 = _roi_bounds_px(spec)
     ridge = spec.cols // 2
     volcanoes: list[Volcano] = []
     rows_on_ridge = np.linspace(row0 + 220, row1 - 220, 12)
+    # Deforming volcanoes cluster in the north (as Lazufre/Socompa/El Condor do), so the
+    # southern frames show the background alone: (kind, peak rate mm/yr, source depth km).
     sources = {
-        1: ("sill", 16.0, 5.0),
-        3: ("mogi", 6.0, 4.0),
-        5: ("deep_sill", 4.0, 17.0),
-        8: ("pipe", 10.0, 3.0),
-        10: ("mogi", 2.5, 6.0),
+        0: ("sill", 16.0, 5.0),
+        1: ("mogi", 6.0, 4.0),
+        3: ("deep_mogi", 4.0, 20.0),
+        4: ("pipe", 10.0, 3.0),
+        6: ("mogi", 2.5, 6.0),
     }
     for i, row in enumerate(rows_on_ridge):
         col = ridge + rng.uniform(-90, 90)
@@ -207,9 +209,11 @@ def synthetic_dem_m(
     east, north = _pixel_xy_m(spec)
     ridge_east = (spec.cols // 2 + 0.5) * spec.pixel_size_m
     dem = 3900.0 + 900.0 * np.exp(-(((east - ridge_east) / 45_000.0) ** 2)) + 0.0 * north
-    dem = dem + power_law_field(
-        (spec.rows, spec.cols), rng, beta=3.4, pixel_size_m=spec.pixel_size_m, std=280.0
-    )
+    shape = (spec.rows, spec.cols)
+    dem = dem + power_law_field(shape, rng, beta=3.4, pixel_size_m=spec.pixel_size_m, std=280.0)
+    # Valleys and ridges at km scale, stronger on the high ridge (dissected volcanic terrain).
+    rough = np.abs(power_law_field(shape, rng, beta=3.0, pixel_size_m=spec.pixel_size_m, std=1.0))
+    dem = dem + (160.0 + 0.2 * (dem - 3900.0).clip(0)) * rough
     rr, cc = np.mgrid[0 : spec.rows, 0 : spec.cols]
     for volcano in volcanoes:
         r_km = np.hypot(rr - volcano.row, cc - volcano.col) * spec.pixel_size_m / 1000.0
@@ -232,7 +236,7 @@ def downslope_creep_enu_mm_yr(spec: DemoRegionSpec, dem: np.ndarray) -> np.ndarr
     """Gravity-driven downslope creep (solifluction, talus and rock-glacier creep), ENU mm/yr.
 
     Motion parallel to the surface, down the steepest descent, at up to 12 mm/yr on slopes over
-    8 deg above 4300 m, in patches (physics notes section 5.1, item 2; Villarroel et al. 2018).
+    4 deg above 3700-4300 m, in patches (physics notes section 5.1, item 2; Villarroel et al. 2018).
     Its LOS sign then depends on aspect and pass.
     """
     rng = _stream(spec, 4)
@@ -243,8 +247,8 @@ def downslope_creep_enu_mm_yr(spec: DemoRegionSpec, dem: np.ndarray) -> np.ndarr
         (spec.rows, spec.cols), spec.pixel_size_m, "exponential", 1.0, 6000.0, rng
     )
     patchy = np.clip(activity - 0.2, 0.0, 1.0)
-    altitude = np.clip((dem - 4300.0) / 500.0, 0.0, 1.0)
-    speed = 12.0 * np.clip((slope_deg - 8.0) / 15.0, 0.0, 1.0) * altitude * patchy
+    altitude = np.clip((dem - 3700.0) / 600.0, 0.0, 1.0)
+    speed = 12.0 * np.clip((slope_deg - 4.0) / 12.0, 0.0, 1.0) * altitude * patchy
     cos_a, sin_a = 1.0 / np.sqrt(1.0 + slope**2), slope / np.sqrt(1.0 + slope**2)
     with np.errstate(invalid="ignore", divide="ignore"):
         ux, uy = np.where(slope > 0, -gx / slope, 0.0), np.where(slope > 0, -gy / slope, 0.0)
@@ -281,7 +285,7 @@ def volcanic_enu_mm_yr(
     """Sum of volcanic sources (ENU, mm/yr) and each deforming volcano's footprint radius (km).
 
     Sources are point compound dislocation models (Nikkhoo et al. 2017): isotropic ('mogi'),
-    horizontal ('sill', 'deep_sill') and vertical-pipe potencies, scaled so the peak vertical
+    horizontal ('sill') and vertical-pipe potencies, scaled so the peak vertical
     rate equals the volcano's rate. The footprint radius is the largest distance from the source
     centre at which |u_up| still reaches 20% of its peak.
     """
@@ -292,8 +296,8 @@ def volcanic_enu_mm_yr(
     radii: dict[str, float] = {}
     potencies = {
         "mogi": (1.0, 1.0, 1.0),
+        "deep_mogi": (1.0, 1.0, 1.0),
         "sill": (0.0, 0.0, 1.0),
-        "deep_sill": (0.0, 0.0, 1.0),
         "pipe": (1.0, 1.0, 0.0),
     }
     for volcano in volcanoes:
@@ -327,11 +331,26 @@ def track_incidence_deg(pass_direction: str, width_px: int) -> np.ndarray:
     return ramp if pass_direction == "ascending" else ramp[::-1]
 
 
+def lagoon_mask(spec: DemoRegionSpec, lakes: list[np.ndarray]) -> np.ndarray:
+    """Open water in the centre of the two largest salars (a lobed pool of ~0.3 of their radius)."""
+    rr, cc = np.ogrid[0 : spec.rows, 0 : spec.cols]
+    water = np.zeros((spec.rows, spec.cols), bool)
+    for lake in lakes[:2]:
+        rows, cols = np.nonzero(lake)
+        radius = (
+            0.3
+            * np.sqrt(lake.sum() / np.pi)
+            * (1.0 + 0.35 * np.cos(3 * np.arctan2(rr - rows.mean(), cc - cols.mean())))
+        )
+        water |= lake & (np.hypot(rr - rows.mean(), cc - cols.mean()) < radius)
+    return water
+
+
 def missing_mask(
     spec: DemoRegionSpec,
     dem: np.ndarray,
     los_enu: np.ndarray,
-    lakes: list[np.ndarray],
+    water: np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """No-data pixels of one track: foreshortening/layover and shadow, lagoons, decorrelation.
@@ -347,11 +366,7 @@ def missing_mask(
     incidence = np.degrees(np.arccos(np.clip(los_enu[2], -1, 1)))
     local = incidence - slope_to_sensor
     mask = (local < 12.0) | (local > 78.0)
-    for lake in lakes[:2]:
-        rows, cols = np.nonzero(lake)
-        r0, c0 = rows.mean(), cols.mean()
-        rr, cc = np.ogrid[0 : spec.rows, 0 : spec.cols]
-        mask |= lake & (np.hypot(rr - r0, cc - c0) < 0.25 * np.sqrt(lake.sum() / np.pi))
+    mask |= water
     patches = gaussian_random_field(dem.shape, spec.pixel_size_m, "exponential", 1.0, 1500.0, rng)
     mask |= patches > 2.4
     return mask
@@ -379,6 +394,7 @@ def generate_demo_region(root: Path, spec: DemoRegionSpec) -> None:
     creep = downslope_creep_enu_mm_yr(spec, dem)
     lake_up = salt_lake_uplift_mm_yr(spec, lakes)
     volcanic, radii = volcanic_enu_mm_yr(spec, volcanoes)
+    water = lagoon_mask(spec, lakes)
     ground_enu = volcanic + creep
     ground_enu[2] += lake_up
     write_geotiff(root / "dem.tif", dem, grid, ["elevation_m"], units="m")
@@ -412,7 +428,7 @@ def generate_demo_region(root: Path, spec: DemoRegionSpec) -> None:
             rng,
         )
         velocity = (deformation + stratified + turbulence).astype(np.float32)
-        nodata = missing_mask(spec, sub_dem, los_enu, [lake[:, cols] for lake in lakes], rng)
+        nodata = missing_mask(spec, sub_dem, los_enu, water[:, cols], rng)
         velocity[nodata] = np.nan
         los_enu[:, nodata] = np.nan
         write_geotiff(

@@ -31,7 +31,7 @@ class PatchSpec:
 
     size_px: int = 256
     stride_px: int = 64
-    min_footprint_fraction: float = 0.5
+    min_footprint_fraction: float = 0.9
 
 
 def patch_offsets(frame_size_px: int, size_px: int, stride_px: int) -> list[tuple[int, int]]:
