@@ -70,10 +70,10 @@ def test_demo_region_honours_the_data_contract(two_regions):
 def test_los_vectors_follow_the_pass(two_regions):
     """Ascending looks east (ground-to-satellite vector points west), descending the opposite."""
     tracks = pd.read_csv(two_regions[0] / "tracks.csv")
-    for row in tracks.itertuples():
-        with rasterio.open(two_regions[0] / row.los) as src:
+    for row in tracks.to_dict("records"):
+        with rasterio.open(two_regions[0] / row["los"]) as src:
             east, north, up = (np.nanmean(band) for band in src.read())
-        assert (east < 0) if row._2 == "ascending" else (east > 0)
+        assert (east < 0) if row["pass"] == "ascending" else (east > 0)
         assert north < 0 and 0.7 < up < 0.88
 
 
