@@ -107,7 +107,7 @@ def test_broken_user_region_fails_before_any_job(demo_run, tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     result = snakemake(tmp_path)
     assert result.returncode != 0
-    assert "velocity/D083.tif: file not found" in result.stderr
+    assert "velocity/D083.tif: file not found" in result.stdout + result.stderr
     assert not (tmp_path / "results").exists()
 
 
@@ -117,4 +117,4 @@ def test_config_typo_fails_before_any_job(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     result = snakemake(tmp_path, "--dry-run")
     assert result.returncode != 0
-    assert "config key patches.strides_px is not a known key" in result.stderr
+    assert "config key patches.strides_px is not a known key" in result.stdout + result.stderr
