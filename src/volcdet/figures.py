@@ -23,6 +23,13 @@ def _pick(table: pd.DataFrame, n: int, rng: np.random.Generator) -> np.ndarray:
     )
 
 
+def _caption(row: pd.Series) -> str:
+    """Short patch caption: track, volcano or tile position, footprint share when labelled."""
+    if "volcano" in row:
+        return f"{row.track_id} {row.volcano}\nfootprint {row.footprint_fraction:.2f}"
+    return f"{row.track_id} tile r{row.row0} c{row.col0}"
+
+
 def patch_gallery(
     test_store: tuple[Path, Path],
     background_store: tuple[Path, Path],
@@ -51,7 +58,9 @@ def patch_gallery(
         ),
         ("background (slope signal)", background, bg_meta, _pick(bg_meta, n_per_row, rng)),
     ]
-    fig, axes = plt.subplots(3, n_per_row, figsize=(2.2 * n_per_row, 7.4), squeeze=False)
+    fig, axes = plt.subplots(
+        3, n_per_row, figsize=(2.2 * n_per_row, 7.6), squeeze=False, layout="constrained"
+    )
     cmap = plt.get_cmap("twilight_shifted").with_extremes(bad="0.75")
     image = None
     for axes_row, (title, array, meta, picks) in zip(axes, rows, strict=True):
@@ -68,9 +77,7 @@ def patch_gallery(
                 vmin=-np.pi,
                 vmax=np.pi,
             )
-            ax.set_title(
-                f"{meta.track_id.iloc[i]} {meta.patch_id.iloc[i].split('_', 1)[1][:18]}", fontsize=6
-            )
+            ax.set_title(_caption(meta.iloc[i]), fontsize=6)
         axes_row[0].set_ylabel(title, fontsize=8)
     if image is not None:
         bar = fig.colorbar(image, ax=axes, shrink=0.6, ticks=[-np.pi, 0, np.pi])
