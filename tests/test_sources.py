@@ -172,7 +172,7 @@ def test_displacement_is_linear_in_opening():
     for opening in (2.7, -0.4):
         scaled = cdm_displacement(*source, opening, NU)
         for u1, u in zip(unit, scaled, strict=True):
-            np.testing.assert_allclose(u, opening * u1, rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(u, opening * u1, rtol=0, atol=1e-12 * np.abs(u).max())
 
 
 def test_one_zero_semi_axis_is_the_limit_of_a_thin_source():
@@ -240,7 +240,7 @@ def test_random_sources_respect_the_style_bounds(kind):
         radius = max(source.semi_axes_m)
         assert source.kind == kind and source.opening_m == 1.0
         assert 500.0 <= source.depth_m <= 10_000.0
-        assert 250.0 * (1 - 1e-12) <= radius <= 10_000.0
+        assert 250.0 <= radius <= 10_000.0
         assert radius <= MAX_RADIUS_OVER_DEPTH[kind] * source.depth_m * (1 + 1e-12)
         dip, omega_y, strike = source.omega_deg
         assert omega_y == 0 and 0 <= strike < 180
@@ -250,7 +250,7 @@ def test_random_sources_respect_the_style_bounds(kind):
             cdm_rectangles(0, 0, source.depth_m, source.omega_deg, source.semi_axes_m)[..., 2] <= 0
         )
         if kind != "general":
-            short = sorted(a for a in source.semi_axes_m if a > 0)[0]
+            short = min(a for a in source.semi_axes_m if a > 0)
             if kind != "sphere":
                 assert 0.2 <= short / radius <= 0.5
     depths = [s.depth_m for s in sources]

@@ -324,7 +324,8 @@ def shape_semi_axes(kind: SourceKind, radius_m: float, aspect: float) -> tuple[f
     }
     if kind not in table:
         raise ValueError(
-            f"unknown source kind {kind!r} for fixed semi-axes (expected {list(table)})"
+            f"no fixed semi-axes for source kind {kind!r} (expected {list(table)}; "
+            "'general' sources come from random_source)"
         )
     return table[kind]
 
@@ -347,7 +348,8 @@ def random_source(
     deepest depth, then depth is uniform on [max(min depth, R / ratio), max depth]. Aspect A is
     uniform in aspect_range. omega_y = 0 always; strike omega_z is uniform on [0, 180) deg;
     sphere, oblate, pipe and general get a dip omega_x uniform on [0, max_dip_deg]; dykes are
-    vertical and sills horizontal. "general" has each semi-axis R * U(aspect_range[0], 1).
+    vertical and sills horizontal. "general" has semi-axes R, R U(A0, 1), R U(A0, 1) in random
+    order with A0 = aspect_range[0].
     """
     if kind not in SOURCE_KINDS:
         raise ValueError(f"unknown source kind {kind!r} (expected one of {SOURCE_KINDS})")
@@ -365,7 +367,8 @@ def random_source(
     strike = float(rng.uniform(0.0, 180.0))
     dip = 0.0 if kind in ("dyke", "sill") else float(rng.uniform(0.0, max_dip_deg))
     if kind == "general":
-        axes = tuple(float(v) for v in radius * rng.uniform(aspect_range[0], 1.0, size=3))
+        ratios = np.array([1.0, *rng.uniform(aspect_range[0], 1.0, size=2)])
+        axes = tuple(float(v) for v in radius * rng.permutation(ratios))
     else:
         axes = shape_semi_axes(kind, radius, aspect)
     source = CdmSource(kind, float(x0_m), float(y0_m), depth, (dip, 0.0, strike), axes, opening_m)  # type: ignore[arg-type]
