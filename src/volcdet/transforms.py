@@ -1,0 +1,49 @@
+"""The one input transform: cumulative LOS displacement (mm) -> wrapped phase -> CNN channels.
+
+Training, fine-tuning, evaluation and inference all call ``InputTransform``; nothing else may
+re-implement it. Wrapping follows paper section 2.1 (Sentinel-1 wavelength, 5-year cumulative
+displacement); the wrapped phase is scaled to [-1, 1) and copied to every channel (Gaddes et al.
+2021 found wrapped data in all three channels best). Missing values become ``nan_value``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from volcdet.constants import SENTINEL1_WAVELENGTH_MM
+
+
+@dataclass(frozen=True)
+class InputTransform:
+    """Displacement (mm, shape (B, H, W) or (H, W)) to a float32 tensor (B, C, H, W)."""
+
+    channels: int = 3
+    nan_value: float = 0.0
+    wavelength_mm: float = SENTINEL1_WAVELENGTH_MM
+
+    def __call__(self, displacement_mm: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """Wrap, scale to [-1, 1), fill NaN and repeat over channels."""
+        d = torch.as_tensor(
+            np.asarray(displacement_mm)
+            if isinstance(displacement_mm, np.ndarray)
+            else displacement_mm
+        )
+        d = d.to(torch.float32)
+        if d.ndim == 2:
+            d = d[None]
+        if d.ndim != 3:
+            raise ValueError(
+                f"expected displacement of shape (B, H, W) or (H, W), got {tuple(d.shape)}"
+            )
+        phase = d * (4.0 * math.pi / self.wavelength_mm)
+        wrapped = torch.remainder(phase + math.pi, 2.0 * math.pi) - math.pi
+        scaled = torch.nan_to_num(wrapped / math.pi, nan=self.nan_value)
+        return scaled[:, None].expand(-1, self.channels, -1, -1).contiguous()
+
+    def to_dict(self) -> dict:
+        """Parameters for the self-describing model file."""
+        return asdict(self)
