@@ -291,7 +291,7 @@ def fit(
             loss.backward()
             optimizer.step()
             seen += len(y)
-            loss_sum += float(loss) * len(y)
+            loss_sum += float(loss.detach()) * len(y)
             correct += int(((logits > 0).float() == y).sum())
             bar.set_postfix(loss=f"{loss_sum / seen:.4f}")
         val_logits, val_labels = evaluate_logits(model, transform, val_loader, device, autocast)
