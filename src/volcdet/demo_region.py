@@ -43,8 +43,10 @@ DEMO_TRACKS = (
 )
 #: Sentinel-1 headings over the CVZ (physics notes section 3), degrees clockwise from north.
 HEADING_DEG = {"ascending": -12.4, "descending": -167.6}
-#: Incidence across the IW swath, near to far range (physics notes section 3).
-INCIDENCE_NEAR_FAR_DEG = (30.5, 44.5)
+#: Incidence of the IW swath (physics notes section 3): each track covers a 12.5 deg part of it
+#: starting between these two near-range values, so the 7 mean LOS vectors differ.
+INCIDENCE_NEAR_RANGE_DEG = (29.2, 33.4)
+INCIDENCE_SPAN_DEG = 12.5
 #: Poisson's ratio of the elastic half-space used for the volcanic sources.
 POISSON_RATIO = 0.25
 
@@ -324,9 +326,9 @@ def volcanic_enu_mm_yr(
     return total.astype(np.float32), radii
 
 
-def track_incidence_deg(pass_direction: str, width_px: int) -> np.ndarray:
+def track_incidence_deg(pass_direction: str, width_px: int, near_deg: float) -> np.ndarray:
     """Incidence per column: near range is west for ascending (looking east), east for descending."""
-    near, far = INCIDENCE_NEAR_FAR_DEG
+    near, far = near_deg, near_deg + INCIDENCE_SPAN_DEG
     ramp = np.linspace(near, far, width_px)
     return ramp if pass_direction == "ascending" else ramp[::-1]
 
@@ -408,7 +410,10 @@ def generate_demo_region(root: Path, spec: DemoRegionSpec) -> None:
         )
         heading = HEADING_DEG[pass_direction] + rng.normal(0.0, 0.3)
         incidence = np.broadcast_to(
-            track_incidence_deg(pass_direction, spec.track_width_px), track_grid.shape
+            track_incidence_deg(
+                pass_direction, spec.track_width_px, rng.uniform(*INCIDENCE_NEAR_RANGE_DEG)
+            ),
+            track_grid.shape,
         )
         los_enu = np.moveaxis(los_unit_vector(incidence, heading), -1, 0).astype(np.float32)
         sub_dem = dem[:, cols]
