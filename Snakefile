@@ -12,6 +12,9 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/region.smk"
 include: "workflow/rules/patches.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/variograms.smk"
+include: "workflow/rules/simulation.smk"
+include: "workflow/rules/training.smk"
 
 
 rule all:

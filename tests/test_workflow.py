@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import yaml
 from conftest import REPO
 
 from volcdet.stores import open_store
+from volcdet.training import model_from_checkpoint
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +72,17 @@ def test_demo_dag_builds_every_store_and_the_gallery(demo_run):
         ]
         np.testing.assert_array_equal(test[row.Index], window)
     assert (demo_run / "results/figures/patch_gallery.png").stat().st_size > 10_000
-    for rule in ("demo_region", "frames", "test_patches", "background_patches", "patch_gallery"):
+    for rule in (
+        "demo_region",
+        "frames",
+        "test_patches",
+        "background_patches",
+        "patch_gallery",
+        "variograms",
+        "los_geometries",
+        "simulation_gallery",
+        "train",
+    ):
         assert (demo_run / f"results/logs/{rule}.log").is_file()
         assert (demo_run / f"results/benchmarks/{rule}.tsv").is_file()
 
@@ -118,3 +130,29 @@ def test_config_typo_fails_before_any_job(tmp_path):
     result = snakemake(tmp_path, "--dry-run")
     assert result.returncode != 0
     assert "config key patches.strides_px is not a known key" in result.stdout + result.stderr
+
+
+def test_simulated_sets_variograms_and_model(demo_run):
+    """7 LOS sets of 16 samples, half with a source; the atmosphere file; a trained model."""
+    los = pd.read_csv(demo_run / "results/simulation/los_sets.csv")
+    assert los["pass"].tolist() == ["ascending"] * 2 + ["descending"] * 5
+    for los_set in range(7):
+        array, table = open_store(
+            demo_run / f"results/simulation/los{los_set}.npy",
+            demo_run / f"results/simulation/los{los_set}.parquet",
+        )
+        assert array.shape == (16, 128, 128) and table.label.sum() == 8
+        assert (table.loc[table.label == 1, "amplitude_mm"].abs() >= 6.0).all()
+        assert (table.track_id == los.track_id[los_set]).all()
+    variograms = pd.read_csv(demo_run / "results/variograms/variograms.csv")
+    assert len(variograms) == 14 and (variograms.status == "ok").all()
+    assert set(json.loads((demo_run / "results/variograms/atmosphere.json").read_text())) == {
+        "ascending",
+        "descending",
+    }
+    _model, transform, checkpoint = model_from_checkpoint(
+        demo_run / "results/models/synthetic/best.pt"
+    )
+    assert checkpoint["model_spec"]["backbone"] == "test_resnet" and transform.downsample == 2
+    history = pd.read_csv(demo_run / "results/models/synthetic/history.csv")
+    assert 1 <= len(history) <= 2

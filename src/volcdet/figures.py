@@ -87,3 +87,53 @@ def patch_gallery(
     Path(out_png).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=110)
     plt.close(fig)
+
+
+def simulation_gallery(stores: list[tuple[Path, Path]], out_png: Path, seed: int = 0) -> None:
+    """One wrapped simulated patch per (pass, source kind), plus atmosphere-only samples."""
+    rng = np.random.default_rng(seed)
+    opened = [open_store(*store) for store in stores]
+    found = {k for _, meta in opened for k in meta.source_kind.unique() if k != "none"}
+    kinds = [*sorted(found), "none"]
+    passes = ["ascending", "descending"]
+    fig, axes = plt.subplots(
+        len(passes),
+        len(kinds),
+        figsize=(2.1 * len(kinds), 4.8),
+        squeeze=False,
+        layout="constrained",
+    )
+    cmap = plt.get_cmap("twilight_shifted").with_extremes(bad="0.75")
+    for r, pass_direction in enumerate(passes):
+        for c, kind in enumerate(kinds):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            candidates = [
+                (array, meta, i)
+                for array, meta in opened
+                for i in np.nonzero(
+                    (meta["pass"] == pass_direction).to_numpy()
+                    & (meta.source_kind == kind).to_numpy()
+                )[0]
+            ]
+            if not candidates:
+                ax.axis("off")
+                continue
+            array, meta, i = candidates[int(rng.integers(len(candidates)))]
+            ax.imshow(
+                wrapped_phase_from_displacement(array[i].astype(np.float32)),
+                cmap=cmap,
+                vmin=-np.pi,
+                vmax=np.pi,
+            )
+            amplitude = meta.amplitude_mm.iloc[i]
+            ax.set_title(
+                f"{kind}, {amplitude:+.0f} mm" if kind != "none" else "atmosphere only", fontsize=7
+            )
+            if c == 0:
+                ax.set_ylabel(f"{pass_direction}\n{meta.track_id.iloc[i]}", fontsize=8)
+    fig.suptitle("Simulated training patches (wrapped, 1 fringe = 27.7 mm)", fontsize=10)
+    Path(out_png).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)

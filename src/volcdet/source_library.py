@@ -67,7 +67,7 @@ def build_source_library(
             rng = np.random.default_rng([seed, 4, index])
             kind = SOURCE_KINDS[index % len(SOURCE_KINDS)]
             source = random_source(
-                rng, kind, depth_range_m=depth_range_m, radius_range_m=(250.0, 5_000.0)
+                rng, kind, depth_range_m=depth_range_m, radius_range_m=(500.0, 5_000.0)
             )
             field = np.stack(source.displacement(east, north, nu))
             peak = float(np.abs(field).max())

@@ -293,7 +293,7 @@ def fit(
             seen += len(y)
             loss_sum += float(loss.detach()) * len(y)
             correct += int(((logits > 0).float() == y).sum())
-            bar.set_postfix(loss=f"{loss_sum / seen:.4f}")
+            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", refresh=False)
         val_logits, val_labels = evaluate_logits(model, transform, val_loader, device, autocast)
         row = {
             "epoch": epoch,

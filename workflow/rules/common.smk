@@ -26,8 +26,38 @@ if not config["region"]["synthetic_demo"]:
         raise WorkflowError(f"region check failed: {err}") from None
 
 
+SIMULATION = config["simulation"]
+LOS_SETS = list(range(SIMULATION["los_sets"]))
+LIBRARY_SIZE = SIMULATION.get("source_library_size") or SIMULATION["samples_per_set"] // 2
+LIBRARY_CHUNKS = list(range(-(-LIBRARY_SIZE // SIMULATION["sources_per_job"])))
+
+
 wildcard_constraints:
-    store="test|background",
+    los_set=r"\d+",
+    chunk=r"\d+",
+
+
+def scaled_runtime(minutes):
+    """A runtime resource (minutes) that grows with each retry (attempt 1, 2, ...)."""
+
+    def runtime(wildcards, attempt):
+        return minutes * attempt
+
+    return runtime
+
+
+def source_chunk_range(wildcards):
+    """(first source index, number of sources) of one source_library chunk."""
+    first = int(wildcards.chunk) * SIMULATION["sources_per_job"]
+    return [first, min(SIMULATION["sources_per_job"], LIBRARY_SIZE - first)]
+
+
+def source_library_arrays():
+    return expand("results/simulation/source_library/chunk{chunk}.npy", chunk=LIBRARY_CHUNKS)
+
+
+def source_library_tables():
+    return expand("results/simulation/source_library/chunk{chunk}.parquet", chunk=LIBRARY_CHUNKS)
 
 
 def region_tables(wildcards=None):
@@ -41,4 +71,6 @@ def final_outputs():
         "results/patches/test.npy",
         "results/patches/background.npy",
         "results/figures/patch_gallery.png",
+        "results/figures/simulation_gallery.png",
+        "results/models/synthetic/best.pt",
     ]

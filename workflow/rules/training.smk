@@ -1,0 +1,34 @@
+# Stage 5: training from scratch on the simulated sets (the synthetic-only baseline model).
+
+
+rule train:
+    input:
+        sets=expand("results/simulation/los{los_set}.npy", los_set=LOS_SETS),
+        tables=expand("results/simulation/los{los_set}.parquet", los_set=LOS_SETS),
+    output:
+        model="results/models/synthetic/best.pt",
+        history="results/models/synthetic/history.csv",
+        run_info="results/models/synthetic/run_info.json",
+        curve=report(
+            "results/models/synthetic/training_curve.png",
+            caption="../report/training_curve.rst",
+            category="Training",
+        ),
+    log:
+        "results/logs/train.log",
+    benchmark:
+        "results/benchmarks/train.tsv"
+    conda:
+        "../../envs/volcdet.yaml"
+    threads: 2
+    resources:
+        mem_mb=16000,
+        runtime=scaled_runtime(1440),
+        gpu=1,
+    params:
+        seed=config["seed"],
+        size_px=config["patches"]["size_px"],
+        validation_fraction=config["simulation"]["validation_fraction"],
+        training=config["training"],
+    script:
+        "../scripts/train.py"

@@ -1,0 +1,30 @@
+"""Rule simulate: one LOS set of the synthetic training data."""
+
+import pandas as pd
+
+from volcdet.atmosphere import load_atmosphere_parameters
+from volcdet.logs import setup_logging
+from volcdet.simulate import SimulationSpec, open_source_library, simulate_los_set
+
+setup_logging(snakemake.log[0])
+sim = snakemake.params.simulation
+los = pd.read_csv(snakemake.input.los).set_index("los_set").loc[int(snakemake.wildcards.los_set)]
+los = {"los_set": int(snakemake.wildcards.los_set), **los.to_dict()}
+arrays, table = open_source_library(snakemake.input.library, snakemake.input.library_tables)
+simulate_los_set(
+    los,
+    arrays,
+    table,
+    load_atmosphere_parameters(snakemake.input.atmosphere, los["pass"]),
+    SimulationSpec(
+        samples=sim["samples_per_set"],
+        size_px=snakemake.params.size_px,
+        pixel_size_m=snakemake.params.pixel_size_m,
+        min_amplitude_mm=sim["min_amplitude_mm"][los["pass"]],
+        max_amplitude_mm=sim["max_amplitude_mm"],
+        deflation_fraction=sim["deflation_fraction"],
+        seed=snakemake.params.seed,
+    ),
+    snakemake.output.array,
+    snakemake.output.table,
+)

@@ -1,0 +1,37 @@
+"""Rule train: the classifier from scratch on every simulated LOS set (synthetic baseline)."""
+
+from pathlib import Path
+
+from volcdet.logs import setup_logging
+from volcdet.model import ModelSpec
+from volcdet.training import TrainConfig, fit
+from volcdet.transforms import InputTransform
+
+setup_logging(snakemake.log[0])
+t = snakemake.params.training
+with open(snakemake.log[0], "a") as progress:
+    fit(
+        stores=list(zip(snakemake.input.sets, snakemake.input.tables, strict=True)),
+        model_spec=ModelSpec(
+            backbone=t["backbone"],
+            in_channels=t["channels"],
+            input_size_px=snakemake.params.size_px // t["input_downsample"],
+            hidden_units=t["hidden_units"],
+            dropout=t["dropout"],
+        ),
+        transform=InputTransform(channels=t["channels"], downsample=t["input_downsample"]),
+        cfg=TrainConfig(
+            max_epochs=t["max_epochs"],
+            batch_size=t["batch_size"],
+            learning_rate=t["learning_rate"],
+            weight_decay=t["weight_decay"],
+            early_stopping_patience=t["early_stopping_patience"],
+            validation_fraction=snakemake.params.validation_fraction,
+            seed=snakemake.params.seed,
+            device=t["device"],
+            cpu_bf16_channels_last=t["cpu_bf16_channels_last"],
+            num_workers=t["num_workers"],
+        ),
+        out_dir=Path(snakemake.output.model).parent,
+        progress=progress,
+    )
