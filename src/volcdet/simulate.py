@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from volcdet.atmosphere import AtmosphereParameters, simulate_atmosphere
-from volcdet.source_library import dihedral_enu
+from volcdet.source_library import SourceLibrary, dihedral_enu
 from volcdet.stores import create_store, write_table
 
 log = logging.getLogger(__name__)
@@ -50,23 +50,9 @@ def effective_min_amplitude_mm(spec: SimulationSpec, noise_mm: tuple[float, floa
     return max(spec.min_amplitude_mm, floor)
 
 
-def open_source_library(
-    array_paths: list[Path], table_paths: list[Path]
-) -> tuple[list[np.ndarray], pd.DataFrame]:
-    """Memmaps of the library chunks and their concatenated table (in source order)."""
-    arrays = [np.load(path, mmap_mode="r") for path in array_paths]
-    table = pd.concat([pd.read_parquet(path) for path in table_paths], ignore_index=True)
-    if sum(len(a) for a in arrays) != len(table):
-        raise ValueError(
-            f"source library tables list {len(table)} sources, arrays hold {sum(len(a) for a in arrays)}"
-        )
-    return arrays, table
-
-
 def simulate_los_set(
     los: dict,
-    library_arrays: list[np.ndarray],
-    library_table: pd.DataFrame,
+    library: SourceLibrary,
     atmosphere: AtmosphereParameters,
     spec: SimulationSpec,
     array_path: Path,
@@ -77,7 +63,6 @@ def simulate_los_set(
     n = spec.samples
     labels = rng.permutation(np.arange(n) < n // 2).astype(int)
     los_vector = np.array([los["los_east"], los["los_north"], los["los_up"]])
-    offsets = np.cumsum([0] + [len(a) for a in library_arrays])
     min_amp = effective_min_amplitude_mm(spec, atmosphere.noise_mm)
     rows = []
     with create_store(array_path, n, (spec.size_px, spec.size_px)) as out:
@@ -97,20 +82,16 @@ def simulate_los_set(
                 }
                 patch = noise[k]
                 if labels[i]:
-                    index = int(rng.integers(len(library_table)))
-                    chunk = int(np.searchsorted(offsets, index, side="right") - 1)
+                    index = int(rng.integers(len(library)))
                     transform = int(rng.integers(8))
-                    field = dihedral_enu(
-                        np.asarray(library_arrays[chunk][index - offsets[chunk]], np.float32),
-                        transform,
-                    )
+                    field = dihedral_enu(library[index], transform)
                     los_field = np.tensordot(los_vector, field, axes=1)
                     amplitude = float(
                         np.exp(rng.uniform(np.log(min_amp), np.log(spec.max_amplitude_mm)))
                     )
                     sign = -1.0 if rng.random() < spec.deflation_fraction else 1.0
                     patch = patch + sign * amplitude * los_field / np.abs(los_field).max()
-                    source = library_table.iloc[index]
+                    source = library.table.iloc[index]
                     row |= {
                         "amplitude_mm": sign * amplitude,
                         "source_index": index,

@@ -80,3 +80,27 @@ def build_source_library(
     table = pd.DataFrame(rows)
     write_table(table_path, table, {"kind": "source_library", "units": "normalised ENU", "nu": nu})
     return table
+
+
+class SourceLibrary:
+    """Read-only view over the library's chunk files: ``library[i]`` is source i's ENU field."""
+
+    def __init__(self, array_paths: list[Path], table_paths: list[Path] | None = None) -> None:
+        self.arrays = [np.load(path, mmap_mode="r") for path in array_paths]
+        self.offsets = np.cumsum([0] + [len(a) for a in self.arrays])
+        self.table = (
+            pd.concat([pd.read_parquet(path) for path in table_paths], ignore_index=True)
+            if table_paths
+            else None
+        )
+        if self.table is not None and len(self.table) != len(self):
+            raise ValueError(
+                f"source library tables list {len(self.table)} sources, arrays hold {len(self)}"
+            )
+
+    def __len__(self) -> int:
+        return int(self.offsets[-1])
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        chunk = int(np.searchsorted(self.offsets, index, side="right") - 1)
+        return np.asarray(self.arrays[chunk][index - self.offsets[chunk]], np.float32)

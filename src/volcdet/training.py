@@ -60,16 +60,22 @@ class TrainConfig:
 
 
 class StoreDataset(Dataset):
-    """Samples of one or more patch stores: (displacement mm float32 (H, W), label float32)."""
+    """Samples of one or more patch stores: (displacement mm float32 (H, W), label float32).
 
-    def __init__(self, stores: Sequence[tuple[Path, Path]]) -> None:
+    Stores without a ``label`` column are refused unless ``require_labels`` is False (label -1).
+    """
+
+    def __init__(self, stores: Sequence[tuple[Path, Path]], require_labels: bool = True) -> None:
         self.arrays, labels = [], []
         for array_path, table_path in stores:
             array, table = open_store(array_path, table_path)
-            if "label" not in table.columns:
+            if "label" in table.columns:
+                labels.append(table["label"].to_numpy(np.float32))
+            elif require_labels:
                 raise ValueError(f"{table_path}: store has no 'label' column")
+            else:
+                labels.append(np.full(len(table), -1.0, np.float32))
             self.arrays.append(array)
-            labels.append(table["label"].to_numpy(np.float32))
         self.labels = np.concatenate(labels)
         self.offsets = np.cumsum([0] + [len(a) for a in self.arrays])
 

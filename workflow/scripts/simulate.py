@@ -4,17 +4,16 @@ import pandas as pd
 
 from volcdet.atmosphere import load_atmosphere_parameters
 from volcdet.logs import setup_logging
-from volcdet.simulate import SimulationSpec, open_source_library, simulate_los_set
+from volcdet.simulate import SimulationSpec, simulate_los_set
+from volcdet.source_library import SourceLibrary
 
 setup_logging(snakemake.log[0])
 sim = snakemake.params.simulation
 los = pd.read_csv(snakemake.input.los).set_index("los_set").loc[int(snakemake.wildcards.los_set)]
 los = {"los_set": int(snakemake.wildcards.los_set), **los.to_dict()}
-arrays, table = open_source_library(snakemake.input.library, snakemake.input.library_tables)
 simulate_los_set(
     los,
-    arrays,
-    table,
+    SourceLibrary(snakemake.input.library, snakemake.input.library_tables),
     load_atmosphere_parameters(snakemake.input.atmosphere, los["pass"]),
     SimulationSpec(
         samples=sim["samples_per_set"],
