@@ -15,6 +15,8 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/variograms.smk"
 include: "workflow/rules/simulation.smk"
 include: "workflow/rules/training.smk"
+include: "workflow/rules/finetune.smk"
+include: "workflow/rules/evaluation.smk"
 
 
 rule all:

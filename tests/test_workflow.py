@@ -133,7 +133,7 @@ def test_config_typo_fails_before_any_job(tmp_path):
 
 
 def test_simulated_sets_variograms_and_model(demo_run):
-    """7 LOS sets of 16 samples, half with a source; the atmosphere file; a trained model."""
+    """7 LOS sets of 32 samples, half with a source; the atmosphere file; a trained model."""
     los = pd.read_csv(demo_run / "results/simulation/los_sets.csv")
     assert los["pass"].tolist() == ["ascending"] * 2 + ["descending"] * 5
     for los_set in range(7):
@@ -141,7 +141,7 @@ def test_simulated_sets_variograms_and_model(demo_run):
             demo_run / f"results/simulation/los{los_set}.npy",
             demo_run / f"results/simulation/los{los_set}.parquet",
         )
-        assert array.shape == (16, 128, 128) and table.label.sum() == 8
+        assert array.shape == (32, 128, 128) and table.label.sum() == 16
         assert (table.loc[table.label == 1, "amplitude_mm"].abs() >= 6.0).all()
         assert (table.track_id == los.track_id[los_set]).all()
     variograms = pd.read_csv(demo_run / "results/variograms/variograms.csv")
@@ -156,3 +156,72 @@ def test_simulated_sets_variograms_and_model(demo_run):
     assert checkpoint["model_spec"]["backbone"] == "test_resnet" and transform.downsample == 2
     history = pd.read_csv(demo_run / "results/models/synthetic/history.csv")
     assert 1 <= len(history) <= 2
+
+
+def test_finetuning_tables_and_gradcam(demo_run):
+    """Every (set, approach) pair of Tables 1 and 2, both tables in the paper's layout, Grad-CAM."""
+    background = pd.read_parquet(demo_run / "results/patches/background.parquet")
+    sizes = {
+        name: len(pd.read_parquet(demo_run / f"results/finetune_sets/{name}.parquet"))
+        for name in ("FT1", "FT2", "FT3", "FT4")
+    }
+    n = len(background)
+    assert sizes == {"FT1": n, "FT2": 2 * n, "FT3": 2 * n, "FT4": 4 * n}
+    for ftset, approach in [
+        ("FT1", "last"),
+        ("FT1", "m1last"),
+        ("FT1", "last2"),
+        ("FT1", "m1last1"),
+        ("FT2", "last"),
+        ("FT3", "last"),
+        ("FT4", "last"),
+    ]:
+        assert (demo_run / f"results/finetune/{ftset}/{approach}/model.pt").is_file()
+    table1 = pd.read_csv(demo_run / "results/tables/table1.csv")
+    assert table1.Approach.tolist() == [
+        "Synthetic",
+        "FT1 [last]",
+        "FT1 [-1last]",
+        "FT1 [last2]",
+        "FT1 [-1&last1]",
+    ]
+    assert list(table1.columns)[1:] == [
+        "TPR",
+        "FPR",
+        "AUC ROC",
+        "Accuracy",
+        "Precision",
+        "F1",
+        "Volcanoes",
+    ]
+    table2 = pd.read_csv(demo_run / "results/tables/table2.csv")
+    assert table2["Data Set"].tolist() == [
+        "Synthetic",
+        "FT1 [last]",
+        "FT2 [last]",
+        "FT3 [last]",
+        "FT4 [last]",
+    ]
+    for name in ("roc_table1", "roc_table2", "gradcam_synthetic", "gradcam_FT1_last"):
+        assert (demo_run / f"results/figures/{name}.png").stat().st_size > 5_000
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a Snakemake dry run as {rule: count}."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Job stats:")) + 3
+    counts = {}
+    for line in lines[start:]:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def test_one_finetuning_pair_reruns_alone(demo_run):
+    result = snakemake(
+        demo_run, "--forcerun", "finetune", "--dry-run", "results/finetune/FT2/last/model.pt"
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert job_counts(result.stdout + result.stderr) == {"finetune": 1}

@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from volcdet.finetune import backbone_digest
 from volcdet.model import VolcanoClassifier
 from volcdet.stores import write_table
 from volcdet.training import StoreDataset, model_from_checkpoint, resolve_device
@@ -61,6 +62,6 @@ def cache_features(
     write_table(
         table_path,
         pd.DataFrame({"sample": np.arange(len(labels)), "label": labels.astype(int)}),
-        {"kind": "features", "model": str(model_path)},
+        {"kind": "features", "model": str(model_path), "backbone_digest": backbone_digest(model)},
     )
     log.info("%d x %d features of %s", *features.shape, ", ".join(str(a) for a, _ in stores))

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from volcdet.config import validate_config
 from volcdet.errors import VolcdetError
+from volcdet.finetune import APPROACHES
 from volcdet.region import load_region
 
 try:
@@ -26,15 +27,59 @@ if not config["region"]["synthetic_demo"]:
         raise WorkflowError(f"region check failed: {err}") from None
 
 
+APPROACH_NAMES = {slug: paper for slug, (paper, _) in APPROACHES.items()}
 SIMULATION = config["simulation"]
 LOS_SETS = list(range(SIMULATION["los_sets"]))
 LIBRARY_SIZE = SIMULATION.get("source_library_size") or SIMULATION["samples_per_set"] // 2
 LIBRARY_CHUNKS = list(range(-(-LIBRARY_SIZE // SIMULATION["sources_per_job"])))
 
 
+FINETUNE = config["finetune"]
+TABLE1 = [["Synthetic", "synthetic"]] + [
+    [f"{FINETUNE['table1']['ftset']} {APPROACH_NAMES[a]}", f"{FINETUNE['table1']['ftset']}_{a}"]
+    for a in FINETUNE["table1"]["approaches"]
+]
+TABLE2 = [["Synthetic", "synthetic"]] + [
+    [
+        f"{s} {APPROACH_NAMES[FINETUNE['table2']['approach']]}",
+        f"{s}_{FINETUNE['table2']['approach']}",
+    ]
+    for s in FINETUNE["table2"]["ftsets"]
+]
+MODELS = list(dict.fromkeys(model for _, model in TABLE1 + TABLE2))
+
+
 wildcard_constraints:
     los_set=r"\d+",
     chunk=r"\d+",
+    ftset="FT[1-4]",
+    approach="|".join(APPROACH_NAMES),
+    dataset="test|FT[1-4]",
+    model="synthetic|FT[1-4]_(" + "|".join(APPROACH_NAMES) + ")",
+
+
+def dataset_array(wildcards):
+    """Patch store of a dataset: the test patches or a fine-tuning set."""
+    if wildcards.dataset == "test":
+        return "results/patches/test.npy"
+    return f"results/finetune_sets/{wildcards.dataset}.npy"
+
+
+def dataset_table(wildcards):
+    return dataset_array(wildcards).replace(".npy", ".parquet")
+
+
+def model_path(wildcards):
+    """Model file of a model id: 'synthetic' or '<ftset>_<approach>'."""
+    if wildcards.model == "synthetic":
+        return "results/models/synthetic/best.pt"
+    ftset, approach = wildcards.model.split("_", 1)
+    return f"results/finetune/{ftset}/{approach}/model.pt"
+
+
+def finetune_hparams(wildcards):
+    """Head-training settings shared by every (set, approach) pair."""
+    return {k: v for k, v in FINETUNE.items() if k not in ("table1", "table2")}
 
 
 def scaled_runtime(minutes):
@@ -72,5 +117,9 @@ def final_outputs():
         "results/patches/background.npy",
         "results/figures/patch_gallery.png",
         "results/figures/simulation_gallery.png",
-        "results/models/synthetic/best.pt",
+        "results/tables/table1.md",
+        "results/tables/table2.md",
+        *expand(
+            "results/figures/gradcam_{model}.png", model=config["evaluation"]["gradcam_models"]
+        ),
     ]

@@ -1,0 +1,13 @@
+"""Rule features: pooled backbone features of a dataset under the synthetic-only model."""
+
+from volcdet.features import cache_features
+from volcdet.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+cache_features(
+    snakemake.input.model,
+    [(snakemake.input.array, snakemake.input.table)],
+    snakemake.output.features,
+    snakemake.output.table,
+    device=snakemake.params.device,
+)

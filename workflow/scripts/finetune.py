@@ -1,0 +1,15 @@
+"""Rule finetune: one (fine-tuning set, approach) pair on cached features."""
+
+from volcdet.finetune import FinetuneConfig, finetune
+from volcdet.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+finetune(
+    snakemake.input.model,
+    snakemake.input.features,
+    snakemake.input.table,
+    snakemake.wildcards.approach,
+    FinetuneConfig(seed=snakemake.params.seed, **snakemake.params.finetune),
+    snakemake.output.model,
+    snakemake.output.history,
+)

@@ -1,0 +1,14 @@
+"""Rule gradcam: Grad-CAM panels of a model's top false and true positives."""
+
+from volcdet.gradcam import gradcam_panels
+from volcdet.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+gradcam_panels(
+    snakemake.input.model,
+    (snakemake.input.test, snakemake.input.test_table),
+    snakemake.input.predictions,
+    snakemake.output.figure,
+    model_name=snakemake.wildcards.model,
+    top_k=snakemake.params.top_k,
+).to_csv(snakemake.output.table, index=False)
