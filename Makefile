@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.volcdet-installed
 CORES  ?= all
 
-.PHONY: install demo test bench lint format clean
+.PHONY: install demo test bench lint format clean test-cluster
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,3 +36,6 @@ format: $(STAMP)
 
 clean:  ## remove results (keeps .venv and data)
 	rm -rf results .snakemake
+
+test-cluster: $(STAMP)  ## as root: one-node SLURM on localhost, tiny workflow through profiles/slurm
+	bash tests/cluster/run_slurm_e2e.sh
