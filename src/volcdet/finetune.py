@@ -25,19 +25,11 @@ import pandas as pd
 import torch
 from torch import nn
 
+from volcdet.approaches import APPROACHES
 from volcdet.model import VolcanoClassifier
 from volcdet.training import _checkpoint, model_from_checkpoint, save_atomic, split_indices
 
 log = logging.getLogger(__name__)
-
-#: Approach slug -> (paper name, trained layers of each phase).
-APPROACHES: dict[str, tuple[str, tuple[tuple[str, ...], ...]]] = {
-    "last": ("[last]", (("classifier",),)),
-    "m1last": ("[-1last]", (("penultimate",),)),
-    "last2": ("[last2]", (("penultimate", "classifier"),)),
-    "m1last1": ("[-1&last1]", (("classifier",), ("penultimate",), ("classifier",))),
-}
-HEAD_LAYERS = ("penultimate", "classifier")
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def gradcam_panels(
     model_name: str,
     top_k: int = 4,
 ) -> pd.DataFrame:
-    """Figure: the top-k false positives and true positives of a model with their Grad-CAM maps."""
+    """Figure: the top-k false and true positives (one per frame) with their Grad-CAM maps."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -58,8 +58,10 @@ def gradcam_panels(
     model, transform, _ = model_from_checkpoint(model_path)
     patches, meta = open_store(*test_store)
     predictions = pd.read_parquet(predictions_path)
-    fp = predictions[(predictions.label == 0)].nlargest(top_k, "probability")
-    tp = predictions[(predictions.label == 1)].nlargest(top_k, "probability")
+    ranked = predictions.sort_values("probability", ascending=False, kind="stable")
+    # One panel per frame, so the panels show different places rather than one frame's overlaps.
+    fp = ranked[ranked.label == 0].drop_duplicates("frame_id").head(top_k)
+    tp = ranked[ranked.label == 1].drop_duplicates("frame_id").head(top_k)
     chosen = [("false positive", fp), ("true positive", tp)]
     fig, axes = plt.subplots(
         2, 2 * top_k, figsize=(2.0 * 2 * top_k, 4.6), squeeze=False, layout="constrained"

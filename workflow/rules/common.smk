@@ -3,7 +3,7 @@ from pathlib import Path
 
 from volcdet.config import validate_config
 from volcdet.errors import VolcdetError
-from volcdet.finetune import APPROACHES
+from volcdet.approaches import APPROACHES
 from volcdet.region import load_region
 
 try:

@@ -37,7 +37,7 @@ rule metrics:
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=10,
+        runtime=scaled_runtime(10),
     script:
         "../scripts/metrics.py"
 
@@ -78,7 +78,7 @@ rule tables:
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=10,
+        runtime=scaled_runtime(10),
     params:
         table1=TABLE1,
         table2=TABLE2,

@@ -22,7 +22,7 @@ rule patch_gallery:
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=10,
+        runtime=scaled_runtime(10),
     params:
         seed=config["seed"],
         per_row=config["gallery"]["patches_per_row"],

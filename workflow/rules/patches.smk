@@ -16,7 +16,7 @@ rule frames:
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=30,
+        runtime=scaled_runtime(30),
     params:
         region=config["region"]["path"],
         frames=config["frames"],
@@ -42,7 +42,7 @@ rule test_patches:
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=30,
+        runtime=scaled_runtime(30),
     params:
         region=config["region"]["path"],
         patches=config["patches"],
@@ -65,7 +65,7 @@ rule background_patches:
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=30,
+        runtime=scaled_runtime(30),
     params:
         region=config["region"]["path"],
         size_px=config["patches"]["size_px"],

@@ -17,7 +17,7 @@ if config["region"]["synthetic_demo"]:
         threads: 1
         resources:
             mem_mb=4000,
-            runtime=20,
+            runtime=scaled_runtime(20),
         params:
             seed=config["seed"],
             size=config["demo_region"],

@@ -15,7 +15,7 @@ rule los_geometries:
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=10,
+        runtime=scaled_runtime(10),
     params:
         region=config["region"]["path"],
         los_sets=config["simulation"]["los_sets"],
@@ -95,7 +95,7 @@ rule simulation_gallery:
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=10,
+        runtime=scaled_runtime(10),
     params:
         seed=config["seed"],
     script:

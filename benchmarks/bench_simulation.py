@@ -1,0 +1,82 @@
+"""Simulation throughput (issue 4): one CDM on a 256 x 256 patch, and full samples per second
+(library field + symmetry + LOS projection + atmosphere + float16 store), with the projected
+single-core time of the paper's scale (23,631 sources, 7 x 47,262 samples).
+
+Run: .venv/bin/python benchmarks/bench_simulation.py
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from threadpoolctl import threadpool_limits
+
+from volcdet.atmosphere import AtmosphereParameters
+from volcdet.simulate import SimulationSpec, simulate_los_set
+from volcdet.source_library import SourceLibrary, build_source_library
+
+N_SOURCES, N_SAMPLES = 24, 512
+PAPER_SOURCES, PAPER_SAMPLES = 23_631, 7 * 47_262
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp, threadpool_limits(1):
+        tmp = Path(tmp)
+        start = time.perf_counter()
+        build_source_library(
+            N_SOURCES,
+            0,
+            1,
+            256,
+            200.0,
+            0.25,
+            (2000.0, 12000.0),
+            tmp / "lib.npy",
+            tmp / "lib.parquet",
+        )
+        per_source = (time.perf_counter() - start) / N_SOURCES
+        library = SourceLibrary([tmp / "lib.npy"], [tmp / "lib.parquet"])
+        los = {
+            "los_set": 0,
+            "track_id": "D1",
+            "pass": "descending",
+            "los_east": 0.6,
+            "los_north": -0.13,
+            "los_up": 0.79,
+        }
+        atmosphere = AtmosphereParameters(
+            "descending",
+            (4.6025, 0.1719),
+            [{"model": "exponential", "sill_mm2": 25.0, "range_m": 9000.0, "nugget_mm2": 1.0}],
+        )
+        start = time.perf_counter()
+        simulate_los_set(
+            los,
+            library,
+            atmosphere,
+            SimulationSpec(samples=N_SAMPLES, min_amplitude_mm=6.0, seed=1),
+            tmp / "set.npy",
+            tmp / "set.parquet",
+        )
+        per_sample = (time.perf_counter() - start) / N_SAMPLES
+    library_h = PAPER_SOURCES * per_source / 3600
+    sets_h = PAPER_SAMPLES * per_sample / 3600
+    print(
+        f"CDM source field, 65,536 points:   {per_source:.3f} s  ({1 / per_source:.1f} sources/s)"
+    )
+    print(
+        f"full simulated sample:             {1000 * per_sample:.1f} ms ({1 / per_sample:.0f} samples/s)"
+    )
+    print(
+        f"paper scale on one core: library {library_h:.1f} h + 7 sets {sets_h:.1f} h = {library_h + sets_h:.1f} h"
+    )
+    print(
+        f"  as jobs: 24 library chunks of 1,000 sources ~ {1000 * per_source / 60:.0f} min each, "
+        f"7 set jobs ~ {47_262 * per_sample / 60:.0f} min each"
+    )
+
+
+if __name__ == "__main__":
+    main()
