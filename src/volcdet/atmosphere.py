@@ -3,7 +3,8 @@
 The per-pass parameter file holds the variogram fits of the region's interferograms (model,
 partial sill, range, nugget) and the cumulative noise level of the pass. A draw resamples one
 fitted row, jitters its range by +-20% (log-uniform), synthesises a Gaussian random field with
-that covariance (``volcdet.random_fields``, circulant embedding on a padded grid), removes its
+that covariance (``volcdet.random_fields``, circulant embedding on a padded grid; ranges snapped
+to 10% steps so spectra are cached), removes its
 mean and scales it so that its **peak** |value| equals a level drawn from N(mu, sigma) of the
 pass: the paper's "4.6025 +- 0.1719 mm" (descending) and "8.299 +- 1.9365 mm" (ascending)
 cumulative noise. Scaling by the peak follows Gaddes et al.'s Monte Carlo generator
@@ -24,6 +25,9 @@ from volcdet.random_fields import gaussian_random_field
 #: Fallback when a pass has no usable interferogram: exponential, 5 km (SyInterferoPy default).
 DEFAULT_FIT = {"model": "exponential", "sill_mm2": 1.0, "range_m": 5000.0, "nugget_mm2": 0.0}
 RANGE_JITTER = 0.2
+#: Ranges are snapped to a log grid of 10% steps (error <= 5%, well inside the fit uncertainty),
+#: so the covariance spectra of the few dozen grid values are computed once and cached.
+RANGE_STEP = 0.1
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,8 @@ def simulate_atmosphere(
     meta = []
     for i in range(n):
         fit = params.fits[int(rng.integers(len(params.fits)))]
-        range_m = float(fit["range_m"]) * float(np.exp(rng.uniform(-RANGE_JITTER, RANGE_JITTER)))
+        log_range = np.log(float(fit["range_m"])) + rng.uniform(-RANGE_JITTER, RANGE_JITTER)
+        range_m = float(np.exp(np.round(log_range / RANGE_STEP) * RANGE_STEP))
         total = float(fit["sill_mm2"]) + float(fit["nugget_mm2"])
         nugget = float(fit["nugget_mm2"]) / total if total > 0 else 0.0
         f = gaussian_random_field(
