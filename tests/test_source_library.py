@@ -5,8 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from volcdet.source_library import build_source_library, dihedral_enu, patch_coordinates_m
-from volcdet.sources import cdm_displacement
+from volcdet.source_library import (
+    build_source_library,
+    dihedral_enu,
+    patch_coordinates_m,
+    source_field_enu,
+)
+from volcdet.sources import SOURCE_KINDS, cdm_displacement, random_source
 
 SOURCE = {"depth_m": 3000.0, "semi_axes_m": (1500.0, 700.0, 400.0), "opening_m": 1.0, "nu": 0.25}
 
@@ -64,3 +69,17 @@ def test_chunks_give_the_same_library(tmp_path):
     assert library.shape == (4, 3, 16, 16)
     np.testing.assert_allclose(np.abs(library).reshape(4, -1).max(axis=1), 1.0, rtol=1e-3)
     assert list(whole.kind) == ["sphere", "oblate", "pipe", "dyke"]
+
+
+@pytest.mark.parametrize("kind", SOURCE_KINDS)
+def test_coarse_grid_interpolation_error_bound(kind):
+    """Step 4 (800 m grid) stays within 2e-3 of the peak of the exact field (256 px at 200 m)."""
+    source = random_source(
+        np.random.default_rng([3, len(kind)]),
+        kind,
+        depth_range_m=(2000.0, 12000.0),
+        radius_range_m=(500.0, 5000.0),
+    )
+    exact = source_field_enu(source, 256, 200.0, 0.25, step_px=1)
+    coarse = source_field_enu(source, 256, 200.0, 0.25, step_px=4)
+    assert np.abs(coarse - exact).max() <= 2e-3 * np.abs(exact).max()

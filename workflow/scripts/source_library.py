@@ -16,4 +16,5 @@ build_source_library(
     depth_range_m=(low_km * 1000.0, high_km * 1000.0),
     array_path=snakemake.output.array,
     table_path=snakemake.output.table,
+    step_px=snakemake.params.step_px,
 )
