@@ -17,10 +17,12 @@ include: "workflow/rules/simulation.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/finetune.smk"
 include: "workflow/rules/evaluation.smk"
+include: "workflow/rules/scan.smk"
 
 
 rule all:
     default_target: True
     input:
         final_outputs(),
+        scan_targets,
     localrule: True

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import rasterio
 import pytest
 import yaml
 from conftest import REPO
@@ -204,6 +205,23 @@ def test_finetuning_tables_and_gradcam(demo_run):
     ]
     for name in ("roc_table1", "roc_table2", "gradcam_synthetic", "gradcam_FT1_last"):
         assert (demo_run / f"results/figures/{name}.png").stat().st_size > 5_000
+
+
+def test_scan_of_every_track(demo_run):
+    tracks = pd.read_csv(demo_run / "data/demo/tracks.csv").track_id
+    for track in tracks:
+        folder = demo_run / "results/scan" / track
+        for name in ("probability.tif", "flagged.csv", "flagged.geojson", "quicklook.png"):
+            assert (folder / name).is_file(), folder / name
+        with (
+            rasterio.open(folder / "probability.tif") as probability,
+            rasterio.open(demo_run / "data/demo/velocity" / f"{track}.tif") as velocity,
+        ):
+            assert (probability.crs, probability.transform, probability.shape) == (
+                velocity.crs,
+                velocity.transform,
+                velocity.shape,
+            )
 
 
 def job_counts(output: str) -> dict[str, int]:

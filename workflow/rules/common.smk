@@ -1,6 +1,8 @@
 # Shared helpers: config validation (before any job starts), region paths, default targets.
 from pathlib import Path
 
+import pandas as pd
+
 from volcdet.config import validate_config
 from volcdet.errors import VolcdetError
 from volcdet.approaches import APPROACHES
@@ -69,12 +71,41 @@ def dataset_table(wildcards):
     return dataset_array(wildcards).replace(".npy", ".parquet")
 
 
-def model_path(wildcards):
+def model_file(model_id):
     """Model file of a model id: 'synthetic' or '<ftset>_<approach>'."""
-    if wildcards.model == "synthetic":
+    if model_id == "synthetic":
         return "results/models/synthetic/best.pt"
-    ftset, approach = wildcards.model.split("_", 1)
+    ftset, approach = model_id.split("_", 1)
     return f"results/finetune/{ftset}/{approach}/model.pt"
+
+
+def model_path(wildcards):
+    return model_file(wildcards.model)
+
+
+def scan_targets(wildcards):
+    """One scan per track of the region (track ids from the los_geometries checkpoint)."""
+    tracks = pd.read_csv(checkpoints.los_geometries.get().output[0]).track_id
+    return expand("results/scan/{track}/probability.tif", track=tracks)
+
+
+def scan_inputs(wildcards):
+    """Velocity and LOS rasters of one track, as listed in the region's tracks.csv."""
+    tracks = pd.read_csv(checkpoints.los_geometries.get().output[0])
+    if wildcards.track not in set(tracks.track_id):
+        raise WorkflowError(f"track {wildcards.track!r} is not in {REGION / 'tracks.csv'}")
+    row = pd.read_csv(REGION / "tracks.csv").set_index("track_id").loc[wildcards.track]
+    return {"velocity": str(REGION / row["velocity"]), "los": str(REGION / row["los"])}
+
+
+def scan_period_yr(wildcards):
+    """Stack period of a track: the scan turns its velocity into cumulative displacement."""
+    checkpoints.los_geometries.get()
+    return load_region(REGION, check_rasters=False).track(wildcards.track).period_yr
+
+
+def scan_model(wildcards):
+    return model_file(config["scan"]["model"])
 
 
 def finetune_hparams(wildcards):

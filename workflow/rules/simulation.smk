@@ -1,7 +1,7 @@
 # Stage 4: LOS geometries, the shared CDM source library and one simulated set per LOS geometry.
 
 
-rule los_geometries:
+checkpoint los_geometries:
     input:
         unpack(region_tables),
     output:

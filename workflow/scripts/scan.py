@@ -1,0 +1,25 @@
+"""Rule scan: flag deformation on one track's velocity map with the configured model."""
+
+from pathlib import Path
+
+from volcdet.logs import setup_logging
+from volcdet.scan import ScanSpec, scan_velocity_map
+
+setup_logging(snakemake.log[0])
+s = snakemake.params.scan
+with open(snakemake.log[0], "a") as progress:
+    scan_velocity_map(
+        snakemake.input.velocity,
+        snakemake.input.los,
+        snakemake.input.model,
+        Path(snakemake.output.probability).parent,
+        ScanSpec(
+            stride_px=s["stride_px"],
+            batch_size=s["batch_size"],
+            period_yr=snakemake.params.period_yr,
+            max_missing_fraction=s["max_missing_fraction"],
+            device=s["device"],
+        ),
+        catalogue_path=snakemake.input.catalogue,
+        progress=progress,
+    )
