@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import rasterio
 import pytest
+import rasterio
 import yaml
 from conftest import REPO
 
