@@ -243,3 +243,17 @@ def test_one_finetuning_pair_reruns_alone(demo_run):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert job_counts(result.stdout + result.stderr) == {"finetune": 1}
+
+
+def test_paper_config_dry_run_builds_the_paper_scale(demo_run, tmp_path):
+    """config/paper.yaml on a region folder: 7 simulation jobs of 47,262 samples (330,834 in all)."""
+    shutil.copytree(demo_run / "data/demo", tmp_path / "data/central_andes")
+    config = yaml.safe_load((REPO / "config/paper.yaml").read_text())
+    assert config["simulation"]["los_sets"] * config["simulation"]["samples_per_set"] == 330_834
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "--dry-run")
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = job_counts(result.stdout + result.stderr)
+    assert counts["simulate"] == 7 and counts["train"] == 1
+    assert counts["source_library"] == -(-23_631 // config["simulation"]["sources_per_job"])
+    assert counts["finetune"] == 7 and counts["predict"] == 8
