@@ -88,6 +88,38 @@ def test_demo_dag_builds_every_store_and_the_gallery(demo_run):
         assert (demo_run / f"results/benchmarks/{rule}.tsv").is_file()
 
 
+def test_background_tiles_lie_outside_the_roi(demo_run):
+    from shapely.geometry import box
+
+    from volcdet.rasters import Grid, georef_from_row
+    from volcdet.region import geometry_to_grid_crs, read_geometry_lonlat
+
+    tiles = pd.read_parquet(demo_run / "results/patches/background.parquet")
+    roi_lonlat = read_geometry_lonlat(demo_run / "data/demo/roi.geojson")
+    assert len(tiles) > 0
+    for row in tiles.to_dict("records"):
+        crs, transform = georef_from_row(row)
+        roi = geometry_to_grid_crs(Grid(crs, transform, (128, 128)), roi_lonlat)
+        (x0, y0), (x1, y1) = transform @ (0, 0), transform @ (128, 128)
+        assert not box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)).intersects(roi)
+
+
+def test_report_builds(demo_run):
+    result = snakemake(demo_run, "--report", "results/report.html")
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = (demo_run / "results/report.html").read_text()
+    for name in (
+        "table1.csv",
+        "table2.csv",
+        "roc_table1.png",
+        "gradcam_synthetic.png",
+        "patch_gallery.png",
+        "training_curve.png",
+        "simulation_gallery.png",
+    ):
+        assert name in html, name
+
+
 def test_rerun_has_nothing_to_do(demo_run):
     result = snakemake(demo_run, "--dry-run")
     assert result.returncode == 0

@@ -19,7 +19,9 @@ with open(snakemake.log[0], "a") as progress:
             hidden_units=t["hidden_units"],
             dropout=t["dropout"],
         ),
-        transform=InputTransform(channels=t["channels"], downsample=t["input_downsample"]),
+        transform=InputTransform(
+            channels=t["channels"], nan_value=t["nan_fill"], downsample=t["input_downsample"]
+        ),
         cfg=TrainConfig(
             max_epochs=t["max_epochs"],
             batch_size=t["batch_size"],
