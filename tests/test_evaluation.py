@@ -65,3 +65,23 @@ def test_table_layout_follows_the_paper():
         markdown[0] == "| Approach | TPR | FPR | AUC ROC | Accuracy | Precision | F1 | Volcanoes |"
     )
     assert markdown[2].startswith("| Synthetic | 100.0 | 0.0 | 100.0 |")
+
+
+def test_false_positive_breakdown_by_patch_content():
+    import pandas as pd
+
+    from volcdet.evaluation import false_positive_breakdown
+
+    frame = pd.DataFrame(
+        {
+            "label": [0, 0, 0, 0, 0, 1],
+            "footprint_fraction": [0.0, 0.0, 0.0, 0.4, 0.2, 1.0],
+            "salt_lake_fraction": [0.5, 0.0, 0.0, 0.0, 0.0, 0.0],
+            "probability": [0.9, 0.8, 0.1, 0.7, 0.2, 0.9],
+        }
+    )
+    row = false_positive_breakdown({"m": frame}).iloc[0]
+    assert row["no deformation (n=3)"] == pytest.approx(100 * 2 / 3, abs=0.05)
+    assert row["no deformation, salt lake (n=1)"] == 100.0
+    assert row["no deformation, no salt lake (n=2)"] == 50.0
+    assert row["partial footprint (n=2)"] == 50.0

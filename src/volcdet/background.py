@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import rasterio.features
 from shapely.geometry import Point, box
 
 from volcdet.errors import RegionError
 from volcdet.frames import check_pixel_size
+from volcdet.patches import salt_lake_mask
 from volcdet.rasters import georef_columns, read_raster
 from volcdet.region import Region, geometry_to_grid_crs, lonlat_to_grid_xy
 from volcdet.stores import create_store, write_table
@@ -56,12 +56,9 @@ def build_background_patches(
             for x, y, r in zip(vx, vy, deforming.deformation_radius_km, strict=True)
             if r > 0
         ]
-        lake_mask = None
-        if spec.max_salt_lake_fraction is not None:
-            lakes = geometry_to_grid_crs(grid, region.salt_lakes_lonlat)
-            lake_mask = rasterio.features.geometry_mask(
-                [lakes], grid.shape, grid.transform, invert=True
-            )
+        lake_mask = (
+            salt_lake_mask(region, grid) if spec.max_salt_lake_fraction is not None else None
+        )
         for r0 in range(0, grid.shape[0] - size + 1, size):
             for c0 in range(0, grid.shape[1] - size + 1, size):
                 transform = grid.window_transform(r0, c0)

@@ -96,3 +96,34 @@ def plot_roc(curves: list[tuple[str, np.ndarray, np.ndarray]], out_png: Path, ti
     ax.legend(fontsize=7, loc="lower right", title="dots: threshold 0.5", title_fontsize=7)
     fig.savefig(out_png, dpi=110)
     plt.close(fig)
+
+
+def false_positive_breakdown(
+    predictions: dict[str, pd.DataFrame], salt_lake_min_fraction: float = 0.02
+) -> pd.DataFrame:
+    """Share (%) of negative test patches flagged at 0.5, by what they hold.
+
+    Groups: no deformation footprint at all, split into patches with at least
+    ``salt_lake_min_fraction`` salt-lake cover and the rest (slope-induced signal, troposphere),
+    and patches cut through a deformation footprint (labelled negative by the containment rule).
+    """
+    rows = []
+    for model, frame in predictions.items():
+        negative = frame[frame.label == 0]
+        clean = negative[negative.footprint_fraction == 0]
+        lake = clean.salt_lake_fraction.fillna(0) >= salt_lake_min_fraction
+        groups = {
+            "no deformation": clean,
+            "no deformation, salt lake": clean[lake],
+            "no deformation, no salt lake": clean[~lake],
+            "partial footprint": negative[negative.footprint_fraction > 0],
+        }
+        row: dict[str, object] = {"model": model}
+        for name, group in groups.items():
+            row[f"{name} (n={len(group)})"] = (
+                round(100 * float((group.probability >= THRESHOLD).mean()), 1)
+                if len(group)
+                else float("nan")
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)

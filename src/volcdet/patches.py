@@ -55,6 +55,18 @@ def footprint_overlap_fraction(
     return float(inside.sum() / min(footprint_px, inside.size))
 
 
+def salt_lake_mask(region: Region, grid: Grid) -> np.ndarray | None:
+    """Pixels of a grid inside the region's salt_lakes.geojson (None when the region has none)."""
+    if region.salt_lakes_lonlat is None:
+        return None
+    import rasterio.features
+
+    from volcdet.region import geometry_to_grid_crs
+
+    lakes = geometry_to_grid_crs(grid, region.salt_lakes_lonlat)
+    return rasterio.features.geometry_mask([lakes], grid.shape, grid.transform, invert=True)
+
+
 def label_patches(
     frames: pd.DataFrame, region: Region, spec: PatchSpec, frame_size_px: int
 ) -> pd.DataFrame:
@@ -67,6 +79,7 @@ def label_patches(
         grid = Grid(crs, transform, (frame_size_px, frame_size_px))
         vx, vy = lonlat_to_grid_xy(grid, deforming.lon.to_numpy(), deforming.lat.to_numpy())
         pixel = grid.pixel_size_m
+        lakes = salt_lake_mask(region, grid)
         for r0, c0 in offsets:
             patch_transform = grid.window_transform(r0, c0)
             cols, rws = np.meshgrid(np.arange(spec.size_px) + 0.5, np.arange(spec.size_px) + 0.5)
@@ -92,6 +105,11 @@ def label_patches(
                     "footprint_fraction": best,
                     "deforming_volcanoes": ";".join(sorted(touching)),
                     "label": int(best >= spec.min_footprint_fraction),
+                    "salt_lake_fraction": (
+                        float(lakes[r0 : r0 + spec.size_px, c0 : c0 + spec.size_px].mean())
+                        if lakes is not None
+                        else float("nan")
+                    ),
                     **georef_columns(crs, patch_transform),
                 }
             )

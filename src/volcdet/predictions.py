@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from volcdet.evaluation import metrics_table, patch_metrics, plot_roc, to_markdown
+from volcdet.evaluation import (
+    false_positive_breakdown,
+    metrics_table,
+    patch_metrics,
+    plot_roc,
+    to_markdown,
+)
 from volcdet.finetune import backbone_digest, head_probabilities
 from volcdet.stores import read_table_attrs
 from volcdet.training import model_from_checkpoint
@@ -31,7 +37,16 @@ def predict_test_patches(
         raise ValueError(f"{features_path}: computed with another backbone than {model_path}")
     probabilities = head_probabilities(model, np.load(features_path))
     patches = pd.read_parquet(test_table)
-    columns = ["patch_id", "frame_id", "volcano", "track_id", "pass", "label", "footprint_fraction"]
+    columns = [
+        "patch_id",
+        "frame_id",
+        "volcano",
+        "track_id",
+        "pass",
+        "label",
+        "footprint_fraction",
+        "salt_lake_fraction",
+    ]
     predictions = patches[columns].assign(probability=probabilities)
     predictions.to_parquet(out_path, index=False)
     log.info(
@@ -94,4 +109,7 @@ def write_tables(
         )
         log.info("%s\n%s", title, to_markdown(table))
         results.append(table)
+    breakdown = false_positive_breakdown(predictions)
+    breakdown.to_csv(outputs.false_positives, index=False)
+    log.info("false positives by patch content (%%)\n%s", to_markdown(breakdown))
     return results[0], results[1]

@@ -59,6 +59,11 @@ rule tables:
             category="Results",
         ),
         table2_md="results/tables/table2.md",
+        false_positives=report(
+            "results/tables/false_positives.csv",
+            caption="../report/false_positives.rst",
+            category="Results",
+        ),
         roc1=report(
             "results/figures/roc_table1.png",
             caption="../report/roc_table1.rst",
