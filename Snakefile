@@ -20,6 +20,9 @@ include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/scan.smk"
 
 
+report: "workflow/report/workflow.rst"
+
+
 rule all:
     default_target: True
     input:
