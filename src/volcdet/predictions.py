@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from volcdet.evaluation import (
@@ -29,8 +30,6 @@ def predict_test_patches(
     The features are valid only for the backbone they were computed with; a model with other
     backbone weights is refused (fine-tuned models keep the synthetic model's backbone).
     """
-    import numpy as np
-
     model, _, _ = model_from_checkpoint(model_path)
     expected = read_table_attrs(features_table).get("backbone_digest")
     if expected != backbone_digest(model):

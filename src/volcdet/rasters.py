@@ -136,3 +136,16 @@ def georef_from_row(row: object) -> tuple[CRS, Affine]:
     get = row.__getitem__ if isinstance(row, dict) else row.__getattribute__
     coeffs = [float(get(f"transform_{k}")) for k in "abcdef"]
     return CRS.from_string(str(get("crs"))), Affine(*coeffs)
+
+
+def read_los_on_grid(los_path: Path, grid: Grid, velocity_path: Path) -> np.ndarray:
+    """Read a 3-band LOS raster and check it shares the velocity map's CRS and grid."""
+    los, los_grid = read_raster(los_path, expected_bands=3)
+    if los_grid.crs != grid.crs:
+        raise RegionError(
+            f"{los_path}: CRS {los_grid.crs.to_string()} differs from the velocity map's "
+            f"{grid.crs.to_string()} ({Path(velocity_path).name})"
+        )
+    if los_grid.shape != grid.shape or not los_grid.transform.almost_equals(grid.transform):
+        raise RegionError(f"{los_path}: not on the velocity map's grid (shape or transform differ)")
+    return los

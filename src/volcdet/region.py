@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from volcdet.constants import DAYS_PER_YEAR
 from volcdet.errors import RegionError
-from volcdet.rasters import Grid, read_grid, read_raster
+from volcdet.rasters import Grid, read_grid, read_los_on_grid, read_raster
 
 TRACK_COLUMNS = ("track_id", "pass", "velocity", "los", "start", "end")
 VOLCANO_COLUMNS = ("name", "lon", "lat", "deforming", "deformation_radius_km")
@@ -212,16 +212,7 @@ def check_track_rasters(track: Track) -> Grid:
     ):
         raise RegionError(f"{track.velocity_path}: pixels must be square and north-up")
     read_raster(track.velocity_path, expected_bands=1)
-    los, los_grid = read_raster(track.los_path, expected_bands=3)
-    if los_grid.crs != grid.crs:
-        raise RegionError(
-            f"{track.los_path}: CRS {los_grid.crs.to_string()} differs from the velocity map's "
-            f"{grid.crs.to_string()} ({track.velocity_path.name})"
-        )
-    if los_grid.shape != grid.shape or not los_grid.transform.almost_equals(grid.transform):
-        raise RegionError(
-            f"{track.los_path}: not on the velocity map's grid (shape or transform differ)"
-        )
+    los = read_los_on_grid(track.los_path, grid, track.velocity_path)
     norm = np.sqrt(np.nansum(los**2, axis=0))[np.isfinite(los).all(axis=0)]
     if norm.size and np.abs(norm - 1.0).max() > 1e-2:
         raise RegionError(

@@ -24,9 +24,8 @@ import torch
 from pyproj import Transformer
 from tqdm import tqdm
 
-from volcdet.errors import RegionError
 from volcdet.phase import wrapped_phase_from_displacement
-from volcdet.rasters import Grid, read_raster, write_geotiff
+from volcdet.rasters import Grid, read_los_on_grid, read_raster, write_geotiff
 from volcdet.training import model_from_checkpoint, resolve_device
 
 log = logging.getLogger(__name__)
@@ -56,16 +55,10 @@ def window_origins(length: int, window: int, stride: int) -> list[int]:
     return starts
 
 
-def _check_inputs(velocity_path: Path, los_path: Path) -> tuple[np.ndarray, Grid, np.ndarray]:
+def _check_inputs(velocity_path: Path, los_path: Path) -> tuple[np.ndarray, Grid]:
     velocity, grid = read_raster(velocity_path, expected_bands=1)
-    los, los_grid = read_raster(los_path, expected_bands=3)
-    if los_grid.crs != grid.crs:
-        raise RegionError(
-            f"{los_path}: CRS {los_grid.crs.to_string()} differs from {velocity_path.name}'s {grid.crs.to_string()}"
-        )
-    if los_grid.shape != grid.shape or not los_grid.transform.almost_equals(grid.transform):
-        raise RegionError(f"{los_path}: not on the velocity map's grid (shape or transform differ)")
-    return velocity[0], grid, los
+    read_los_on_grid(los_path, grid, velocity_path)
+    return velocity[0], grid
 
 
 def nearest_volcano(catalogue: pd.DataFrame | None, lon: float, lat: float) -> tuple[str, float]:
@@ -94,7 +87,7 @@ def scan_velocity_map(
 ) -> pd.DataFrame:
     """Write probability.tif, flagged.csv, flagged.geojson and quicklook.png; return the flags."""
     velocity_path, los_path, out_dir = Path(velocity_path), Path(los_path), Path(out_dir)
-    velocity, grid, _ = _check_inputs(velocity_path, los_path)
+    velocity, grid = _check_inputs(velocity_path, los_path)
     model, transform, checkpoint = model_from_checkpoint(model_path)
     catalogue = pd.read_csv(catalogue_path) if catalogue_path else None
     threshold = (
