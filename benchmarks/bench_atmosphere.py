@@ -21,8 +21,8 @@ import numpy as np
 import scipy.fft
 from threadpoolctl import threadpool_limits
 
-from volcdet.atmosphere import AtmosphereParameters, simulate_atmosphere
-from volcdet.random_fields import _padded_shape
+from volcdet.simulation.atmosphere import AtmosphereParameters, simulate_atmosphere
+from volcdet.simulation.random_fields import _padded_shape
 
 SHAPE = (256, 256)
 PIXEL_M = 200.0

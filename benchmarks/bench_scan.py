@@ -16,13 +16,13 @@ import torch
 from affine import Affine
 from rasterio.crs import CRS
 
-from volcdet.los import los_unit_vector
-from volcdet.model import ModelSpec, VolcanoClassifier
-from volcdet.random_fields import gaussian_random_field
-from volcdet.rasters import Grid, write_geotiff
-from volcdet.scan import ScanSpec, scan_velocity_map
-from volcdet.training import _checkpoint, save_atomic
-from volcdet.transforms import InputTransform
+from volcdet.core.los import los_unit_vector
+from volcdet.data.rasters import Grid, write_geotiff
+from volcdet.inference.scan import ScanSpec, scan_velocity_map
+from volcdet.learning.checkpoints import build_checkpoint, save_atomic
+from volcdet.learning.model import ModelSpec, VolcanoClassifier
+from volcdet.learning.transforms import InputTransform
+from volcdet.simulation.random_fields import gaussian_random_field
 
 SIZE = 2000
 DEMO_MODEL = Path("results/finetune/FT4/last/model.pt")
@@ -49,7 +49,7 @@ def main() -> None:
             models.append(("demo FT4_last (resnet10t, 128 px input)", DEMO_MODEL))
         spec = ModelSpec("inception_resnet_v2", input_size_px=256)
         save_atomic(
-            _checkpoint(VolcanoClassifier(spec).eval(), spec, InputTransform(), {}, 0, 0.0),
+            build_checkpoint(VolcanoClassifier(spec).eval(), spec, InputTransform(), {}, 0, 0.0),
             tmp / "irv2.pt",
         )
         models.append(("inception_resnet_v2, 256 px input", tmp / "irv2.pt"))

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from volcdet.atmosphere import AtmosphereParameters
-from volcdet.simulate import SimulationSpec, simulate_los_set
-from volcdet.source_library import SourceLibrary, build_source_library
+from volcdet.simulation.atmosphere import AtmosphereParameters
+from volcdet.simulation.simulate import SimulationSpec, simulate_los_set
+from volcdet.simulation.source_library import SourceLibrary, build_source_library
 
 N_SOURCES, N_SAMPLES = 24, 512
 PAPER_SOURCES, PAPER_SAMPLES = 23_631, 7 * 47_262

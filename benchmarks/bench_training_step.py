@@ -16,10 +16,10 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 
-from volcdet.model import ModelSpec, VolcanoClassifier
-from volcdet.stores import write_store
-from volcdet.training import StoreDataset
-from volcdet.transforms import InputTransform
+from volcdet.data.stores import write_store
+from volcdet.learning.datasets import StoreDataset
+from volcdet.learning.model import ModelSpec, VolcanoClassifier
+from volcdet.learning.transforms import InputTransform
 
 
 def _step(model, optimizer, x, y):

@@ -11,8 +11,8 @@ import pytest
 from affine import Affine
 from rasterio.crs import CRS
 
-from volcdet.los import los_unit_vector
-from volcdet.rasters import Grid, write_geotiff
+from volcdet.core.los import los_unit_vector
+from volcdet.data.rasters import Grid, write_geotiff
 
 REPO = Path(__file__).resolve().parents[1]
 UTM19S = CRS.from_epsg(32719)

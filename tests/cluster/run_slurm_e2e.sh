@@ -298,7 +298,7 @@ sinfo
 
 # ---- 4. the tiny workflow through the slurm profile ----------------------------------------
 WORK="$STATE/work"
-cp "$REPO/tests/data/tiny_config.yaml" "$WORK/config.yaml"
+cp "$REPO/tests/fixtures/tiny_config.yaml" "$WORK/config.yaml"
 # Site keys from the command line: the profile's default-resources restated, partition swapped.
 mapfile -t resources < <(python "$REPO/tests/cluster/profile_resources.py" "$PROFILE/profile.yaml" \
     --partition "$PARTITION" ${VOLCDET_SLURM_ACCOUNT:+--account "$VOLCDET_SLURM_ACCOUNT"})

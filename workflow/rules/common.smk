@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from volcdet.config import validate_config
-from volcdet.errors import VolcdetError
-from volcdet.approaches import APPROACHES
-from volcdet.region import load_region
+from volcdet.core.config import validate_config
+from volcdet.core.errors import VolcdetError
+from volcdet.learning.approaches import APPROACHES
+from volcdet.data.region import load_region
 
 try:
     validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")

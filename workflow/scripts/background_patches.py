@@ -1,8 +1,8 @@
 """Rule background_patches: non-overlapping tiles outside the ROI (slope-induced signal)."""
 
-from volcdet.background import BackgroundSpec, build_background_patches
-from volcdet.logs import setup_logging
-from volcdet.region import load_region
+from volcdet.core.logs import setup_logging
+from volcdet.data.background import BackgroundSpec, build_background_patches
+from volcdet.data.region import load_region
 
 setup_logging(snakemake.log[0])
 build_background_patches(

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from volcdet.demo_region import DemoRegionSpec, generate_demo_region
-from volcdet.logs import setup_logging
+from volcdet.core.logs import setup_logging
+from volcdet.demo.region import DemoRegionSpec, generate_demo_region
 
 setup_logging(snakemake.log[0])
 generate_demo_region(

@@ -1,7 +1,7 @@
 """Rule features: pooled backbone features of a dataset under the synthetic-only model."""
 
-from volcdet.features import cache_features
-from volcdet.logs import setup_logging
+from volcdet.core.logs import setup_logging
+from volcdet.learning.features import cache_features
 
 setup_logging(snakemake.log[0])
 cache_features(

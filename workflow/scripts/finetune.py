@@ -1,7 +1,7 @@
 """Rule finetune: one (fine-tuning set, approach) pair on cached features."""
 
-from volcdet.finetune import FinetuneConfig, finetune
-from volcdet.logs import setup_logging
+from volcdet.core.logs import setup_logging
+from volcdet.learning.finetune import FinetuneConfig, finetune
 
 setup_logging(snakemake.log[0])
 finetune(

@@ -1,8 +1,8 @@
 """Rule frames: 512-px frames centred on volcanoes inside the ROI."""
 
-from volcdet.frames import FrameSpec, build_frames
-from volcdet.logs import setup_logging
-from volcdet.region import load_region
+from volcdet.core.logs import setup_logging
+from volcdet.data.frames import FrameSpec, build_frames
+from volcdet.data.region import load_region
 
 setup_logging(snakemake.log[0])
 build_frames(

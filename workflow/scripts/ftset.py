@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from volcdet.finetune_sets import write_ft_set
-from volcdet.logs import setup_logging
+from volcdet.core.logs import setup_logging
+from volcdet.simulation.finetune_sets import write_ft_set
 
 setup_logging(snakemake.log[0])
 write_ft_set(

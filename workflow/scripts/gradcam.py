@@ -1,7 +1,7 @@
 """Rule gradcam: Grad-CAM panels of a model's top false and true positives."""
 
-from volcdet.gradcam import gradcam_panels
-from volcdet.logs import setup_logging
+from volcdet.core.logs import setup_logging
+from volcdet.evaluation.gradcam import gradcam_panels
 
 setup_logging(snakemake.log[0])
 gradcam_panels(

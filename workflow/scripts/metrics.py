@@ -4,8 +4,8 @@ import json
 
 import pandas as pd
 
-from volcdet.evaluation import patch_metrics
-from volcdet.logs import setup_logging
+from volcdet.core.logs import setup_logging
+from volcdet.evaluation.metrics import patch_metrics
 
 setup_logging(snakemake.log[0])
 predictions = pd.read_parquet(snakemake.input[0])

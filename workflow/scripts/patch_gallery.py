@@ -1,7 +1,7 @@
 """Rule patch_gallery: a Figure-2-like gallery of wrapped test and background patches."""
 
-from volcdet.figures import patch_gallery
-from volcdet.logs import setup_logging
+from volcdet.core.logs import setup_logging
+from volcdet.evaluation.figures import patch_gallery
 
 setup_logging(snakemake.log[0])
 patch_gallery(

@@ -1,7 +1,7 @@
 """Rule predict: probability of deformation for every test patch under one model."""
 
-from volcdet.logs import setup_logging
-from volcdet.predictions import predict_test_patches
+from volcdet.core.logs import setup_logging
+from volcdet.evaluation.predictions import predict_test_patches
 
 setup_logging(snakemake.log[0])
 predict_test_patches(

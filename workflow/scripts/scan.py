@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from volcdet.logs import setup_logging
-from volcdet.scan import ScanSpec, scan_velocity_map
+from volcdet.core.logs import setup_logging
+from volcdet.inference.scan import ScanSpec, scan_velocity_map
 
 setup_logging(snakemake.log[0])
 s = snakemake.params.scan

@@ -2,10 +2,10 @@
 
 import pandas as pd
 
-from volcdet.atmosphere import load_atmosphere_parameters
-from volcdet.logs import setup_logging
-from volcdet.simulate import SimulationSpec, simulate_los_set
-from volcdet.source_library import SourceLibrary
+from volcdet.core.logs import setup_logging
+from volcdet.simulation.atmosphere import load_atmosphere_parameters
+from volcdet.simulation.simulate import SimulationSpec, simulate_los_set
+from volcdet.simulation.source_library import SourceLibrary
 
 setup_logging(snakemake.log[0])
 sim = snakemake.params.simulation

@@ -1,7 +1,7 @@
 """Rule simulation_gallery: simulated patches of each source kind and pass, wrapped."""
 
-from volcdet.figures import simulation_gallery
-from volcdet.logs import setup_logging
+from volcdet.core.logs import setup_logging
+from volcdet.evaluation.figures import simulation_gallery
 
 setup_logging(snakemake.log[0])
 simulation_gallery(

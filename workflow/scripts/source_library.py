@@ -1,7 +1,7 @@
 """Rule source_library: one chunk of the shared CDM source library."""
 
-from volcdet.logs import setup_logging
-from volcdet.source_library import build_source_library
+from volcdet.core.logs import setup_logging
+from volcdet.simulation.source_library import build_source_library
 
 setup_logging(snakemake.log[0])
 first, count = snakemake.params.chunk

@@ -1,7 +1,7 @@
 """Rule tables: Tables 1 and 2 of the paper (CSV + Markdown) and their ROC figures."""
 
-from volcdet.logs import setup_logging
-from volcdet.predictions import write_tables
+from volcdet.core.logs import setup_logging
+from volcdet.evaluation.tables import write_tables
 
 setup_logging(snakemake.log[0])
 write_tables(

@@ -1,8 +1,8 @@
 """Rule test_patches: overlapping patches of every frame, labelled from footprints."""
 
-from volcdet.logs import setup_logging
-from volcdet.patches import PatchSpec, build_test_patches
-from volcdet.region import load_region
+from volcdet.core.logs import setup_logging
+from volcdet.data.patches import PatchSpec, build_test_patches
+from volcdet.data.region import load_region
 
 setup_logging(snakemake.log[0])
 build_test_patches(

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from volcdet.logs import setup_logging
-from volcdet.model import ModelSpec
-from volcdet.training import TrainConfig, fit
-from volcdet.transforms import InputTransform
+from volcdet.core.logs import setup_logging
+from volcdet.learning.model import ModelSpec
+from volcdet.learning.training import TrainConfig, fit
+from volcdet.learning.transforms import InputTransform
 
 setup_logging(snakemake.log[0])
 t = snakemake.params.training

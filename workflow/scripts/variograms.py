@@ -1,10 +1,13 @@
 """Rule variograms: fit every interferogram of the region, summarise per pass, write the
 per-pass atmosphere parameters read by the simulation stage, and plot a few fits."""
 
-from volcdet.atmosphere import atmosphere_parameters_from_table, save_atmosphere_parameters
-from volcdet.logs import setup_logging
-from volcdet.region import load_region
-from volcdet.variogram import pass_summary, plot_variogram_fits, variogram_table
+from volcdet.core.logs import setup_logging
+from volcdet.data.region import load_region
+from volcdet.simulation.atmosphere import (
+    atmosphere_parameters_from_table,
+    save_atmosphere_parameters,
+)
+from volcdet.simulation.variogram import pass_summary, plot_variogram_fits, variogram_table
 
 MAX_LAG_M, N_BINS = 20_000.0, 100  # 200 m lag bins
 

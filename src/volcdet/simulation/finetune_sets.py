@@ -1,0 +1,220 @@
+"""Hybrid synthetic-real fine-tuning sets FT1-FT4 (paper section 3.1, Figure 3).
+
+With N background (slope-induced-signal) patches from outside the ROI (the paper's 836):
+
+* FT1 (N): half the background patches get a simulated volcano of more than 1.5 cm LOS added
+  (deformation class), the other half stay as they are (no deformation).
+* FT2 (2N): FT1 plus FT1 low-pass filtered by a 20-pixel median filter (filtered, then wrapped
+  at load time like every store).
+* FT3 (2N): all N background patches as the no-deformation class, plus N descending simulated
+  volcanoes over simulated atmosphere (amplitude > 0.6 cm) as the deformation class.
+* FT4 (4N): FT2 plus N descending atmosphere-only samples and N descending volcano-plus-
+  atmosphere samples from the simulated sets.
+
+Volcanoes added to background patches come from the CDM source library, projected on the
+patch's own track LOS, under a random square symmetry and a log-uniform amplitude.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.ndimage import median_filter
+
+from volcdet.data.stores import open_store, write_store
+from volcdet.simulation.source_library import SourceLibrary, dihedral_enu
+
+log = logging.getLogger(__name__)
+
+FT_SETS = ("FT1", "FT2", "FT3", "FT4")
+MEDIAN_FILTER_PX = 20
+FT1_MIN_AMPLITUDE_MM = 15.0
+
+
+def median_filtered(patch_mm: np.ndarray, size_px: int = MEDIAN_FILTER_PX) -> np.ndarray:
+    """20-pixel median low-pass of a displacement patch; NaN pixels are ignored and kept NaN.
+
+    NaNs are filled with the patch median before filtering (scipy's filter has no NaN rule),
+    then put back, so missing areas stay missing.
+    """
+    patch = np.asarray(patch_mm, np.float32)
+    missing = ~np.isfinite(patch)
+    filled = np.where(missing, np.nanmedian(patch) if (~missing).any() else 0.0, patch)
+    out = median_filter(filled, size=size_px, mode="reflect")
+    out[missing] = np.nan
+    return out
+
+
+def volcano_on_background(
+    background_mm: np.ndarray,
+    los_enu: np.ndarray,
+    library: SourceLibrary,
+    rng: np.random.Generator,
+    min_amplitude_mm: float,
+    max_amplitude_mm: float,
+) -> tuple[np.ndarray, dict]:
+    """Add one library source (random symmetry, log-uniform LOS amplitude) to a background patch."""
+    index = int(rng.integers(len(library)))
+    symmetry = int(rng.integers(8))
+    field = dihedral_enu(library[index], symmetry)
+    los_field = np.tensordot(los_enu, field, axes=1)
+    amplitude = float(np.exp(rng.uniform(np.log(min_amplitude_mm), np.log(max_amplitude_mm))))
+    volcano = amplitude * los_field / np.abs(los_field).max()
+    return background_mm + volcano, {
+        "source_index": index,
+        "symmetry": symmetry,
+        "amplitude_mm": amplitude,
+    }
+
+
+def _descending_samples(
+    simulation: list[tuple[np.memmap, pd.DataFrame]], label: int, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """n random samples of one class from the descending simulated sets."""
+    pool = [
+        (k, i)
+        for k, (_, table) in enumerate(simulation)
+        for i in np.nonzero(
+            ((table["pass"] == "descending") & (table["label"] == label)).to_numpy()
+        )[0]
+    ]
+    if len(pool) < n:
+        raise ValueError(
+            f"need {n} descending simulated samples of label {label}, the sets hold {len(pool)}"
+        )
+    picks = [pool[j] for j in rng.choice(len(pool), size=n, replace=False)]
+    patches = np.stack([np.asarray(simulation[k][0][i], np.float32) for k, i in picks])
+    meta = pd.DataFrame(
+        [
+            {
+                "origin": "simulated",
+                "label": label,
+                "amplitude_mm": float(simulation[k][1].amplitude_mm.iloc[i]),
+                "source": f"{simulation[k][1].track_id.iloc[i]}#{i}",
+            }
+            for k, i in picks
+        ]
+    )
+    return patches, meta
+
+
+def build_ft1(
+    background: tuple[np.memmap, pd.DataFrame],
+    los_by_track: dict[str, np.ndarray],
+    library: SourceLibrary,
+    rng: np.random.Generator,
+    max_amplitude_mm: float,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """FT1: half the background with a > 1.5 cm volcano (label 1), half untouched (label 0)."""
+    array, table = background
+    n = len(table)
+    with_volcano = np.zeros(n, bool)
+    with_volcano[rng.choice(n, size=n // 2, replace=False)] = True
+    patches, rows = [], []
+    for i in range(n):
+        patch = np.asarray(array[i], np.float32)
+        row = {
+            "origin": "background",
+            "label": int(with_volcano[i]),
+            "amplitude_mm": 0.0,
+            "source": table.patch_id.iloc[i],
+        }
+        if with_volcano[i]:
+            patch, info = volcano_on_background(
+                patch,
+                los_by_track[table.track_id.iloc[i]],
+                library,
+                rng,
+                FT1_MIN_AMPLITUDE_MM,
+                max_amplitude_mm,
+            )
+            row |= {
+                "amplitude_mm": info["amplitude_mm"],
+                "source": f"{row['source']}+cdm{info['source_index']}",
+            }
+        patches.append(patch)
+        rows.append(row)
+    return np.stack(patches), pd.DataFrame(rows)
+
+
+def build_ft_set(
+    name: str,
+    background: tuple[np.memmap, pd.DataFrame],
+    simulation: list[tuple[np.memmap, pd.DataFrame]],
+    los_by_track: dict[str, np.ndarray],
+    library: SourceLibrary,
+    seed: int,
+    max_amplitude_mm: float,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Assemble one of FT1-FT4 (module docstring) in memory; deterministic from the seed."""
+    if name not in FT_SETS:
+        raise ValueError(f"unknown fine-tuning set {name!r} (expected one of {FT_SETS})")
+    n = len(background[1])
+    ft1 = build_ft1(
+        background, los_by_track, library, np.random.default_rng([seed, 31]), max_amplitude_mm
+    )
+    if name == "FT1":
+        return ft1
+    ft2_patches = np.concatenate([ft1[0], np.stack([median_filtered(p) for p in ft1[0]])])
+    ft2_meta = pd.concat(
+        [ft1[1], ft1[1].assign(origin=ft1[1].origin + "+median20")], ignore_index=True
+    )
+    rng = np.random.default_rng([seed, 32])
+    if name == "FT2":
+        return ft2_patches, ft2_meta
+    if name == "FT3":
+        volcanoes, meta = _descending_samples(simulation, 1, n, rng)
+        slope = pd.DataFrame(
+            {
+                "origin": "background",
+                "label": 0,
+                "amplitude_mm": 0.0,
+                "source": background[1].patch_id,
+            }
+        )
+        return np.concatenate([np.asarray(background[0], np.float32), volcanoes]), pd.concat(
+            [slope, meta], ignore_index=True
+        )
+    atmosphere, atm_meta = _descending_samples(simulation, 0, n, rng)
+    volcanoes, volc_meta = _descending_samples(simulation, 1, n, rng)
+    return (
+        np.concatenate([ft2_patches, atmosphere, volcanoes]),
+        pd.concat([ft2_meta, atm_meta, volc_meta], ignore_index=True),
+    )
+
+
+def write_ft_set(
+    name: str,
+    background_store: tuple[Path, Path],
+    simulation_stores: list[tuple[Path, Path]],
+    los_table: pd.DataFrame,
+    library_arrays: list[Path],
+    seed: int,
+    max_amplitude_mm: float,
+    array_path: Path,
+    table_path: Path,
+) -> pd.DataFrame:
+    """Build a fine-tuning set from the stores and write it as a patch store."""
+    background = open_store(*background_store)
+    simulation = [open_store(*store) for store in simulation_stores]
+    library = SourceLibrary(library_arrays)
+    los_by_track = {
+        row["track_id"]: np.array([row["los_east"], row["los_north"], row["los_up"]])
+        for row in los_table.to_dict("records")
+    }
+    patches, table = build_ft_set(
+        name, background, simulation, los_by_track, library, seed, max_amplitude_mm
+    )
+    table = table.assign(ftset=name)
+    write_store(
+        array_path,
+        table_path,
+        patches,
+        table,
+        {"kind": "finetune_set", "units": "mm", "ftset": name},
+    )
+    log.info("%s: %d samples, %d with deformation", name, len(table), int(table.label.sum()))
+    return table

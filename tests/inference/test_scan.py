@@ -1,0 +1,180 @@
+"""Scanning velocity maps with a trained model: outputs, georeferencing, bad input, export."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import torch
+from conftest import small_grid
+
+from volcdet.core.errors import RegionError
+from volcdet.core.los import los_unit_vector
+from volcdet.data.rasters import write_geotiff
+from volcdet.inference.cli import main
+from volcdet.inference.export import export_torchscript
+from volcdet.inference.scan import (
+    OUTPUT_FILES,
+    ScanSpec,
+    scan_velocity_map,
+    window_origins,
+)
+from volcdet.learning.checkpoints import build_checkpoint, model_from_checkpoint, save_atomic
+from volcdet.learning.model import ModelSpec, VolcanoClassifier
+from volcdet.learning.transforms import InputTransform
+
+WINDOW = 32
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "model.pt"
+    torch.manual_seed(0)
+    spec = ModelSpec("test_resnet", input_size_px=WINDOW, hidden_units=8, dropout=0.0)
+    save_atomic(
+        build_checkpoint(VolcanoClassifier(spec).eval(), spec, InputTransform(), {}, 1, 0.1), path
+    )
+    return path
+
+
+def _map(tmp_path, rows, cols, hole=False, name="v"):
+    grid = small_grid(rows, cols)
+    velocity = np.random.default_rng(rows * cols).normal(0, 3, (rows, cols)).astype(np.float32)
+    if hole:
+        velocity[5:35, 40:72] = np.nan
+    los = np.moveaxis(los_unit_vector(np.full((rows, cols), 39.0), -167.6), -1, 0)
+    write_geotiff(tmp_path / f"{name}.tif", velocity, grid)
+    write_geotiff(tmp_path / f"{name}_los.tif", los, grid, ["east", "north", "up"])
+    return tmp_path / f"{name}.tif", tmp_path / f"{name}_los.tif"
+
+
+def test_window_origins_cover_the_map():
+    assert window_origins(100, 32, 16) == [0, 16, 32, 48, 64, 68]
+    assert window_origins(20, 32, 16) == [0]
+
+
+def test_scan_writes_a_georeferenced_map_and_flags(tmp_path, model_file):
+    velocity, los = _map(tmp_path, 80, 100, hole=True)
+    catalogue = tmp_path / "volcanoes.csv"
+    pd.DataFrame({"name": ["A", "B"], "lon": [-69.0, -68.0], "lat": [-22.6, -22.0]}).to_csv(
+        catalogue, index=False
+    )
+    flagged = scan_velocity_map(
+        velocity,
+        los,
+        model_file,
+        tmp_path / "out",
+        ScanSpec(stride_px=16, threshold=0.0),
+        catalogue,
+    )
+    with rasterio.open(tmp_path / "out/probability.tif") as src, rasterio.open(velocity) as ref:
+        probability = src.read(1)
+        assert (src.crs, src.transform, src.shape) == (ref.crs, ref.transform, ref.shape)
+    # Threshold 0 flags every scored window: of the 5 x 6 origins at stride 16 on 80 x 100, those
+    # with more than half of their pixels in the NaN hole are skipped.
+    with rasterio.open(velocity) as src:
+        holes = np.isnan(src.read(1))
+    origins = [
+        (r, c) for r in window_origins(80, WINDOW, 16) for c in window_origins(100, WINDOW, 16)
+    ]
+    scored = [(r, c) for r, c in origins if holes[r : r + WINDOW, c : c + WINDOW].mean() <= 0.5]
+    assert 0 < len(scored) < len(origins)
+    assert sorted(zip(flagged.row0, flagged.col0, strict=True)) == sorted(scored)
+    covered = np.zeros((80, 100), bool)
+    for r, c in scored:
+        covered[r : r + WINDOW, c : c + WINDOW] = True
+    np.testing.assert_array_equal(np.isfinite(probability), covered)  # NaN where no window scored
+    assert np.nanmin(probability) >= 0 and np.nanmax(probability) <= 1
+    assert set(flagged.nearest_volcano) <= {"A", "B"}
+    # The probability map is the maximum over the windows containing each pixel.
+    top = flagged.iloc[0]
+    window = probability[
+        int(top.row0) : int(top.row0) + WINDOW, int(top.col0) : int(top.col0) + WINDOW
+    ]
+    assert np.isclose(window.max(), top.probability, atol=1e-6)
+    geojson = json.loads((tmp_path / "out/flagged.geojson").read_text())
+    assert len(geojson["features"]) == len(flagged)
+    lon, lat = np.array(geojson["features"][0]["geometry"]["coordinates"][0]).T
+    assert (lon > -70).all() and (lon < -68).all() and (lat > -23).all() and (lat < -22).all()
+    assert (tmp_path / "out/quicklook.png").stat().st_size > 5_000
+
+
+def test_map_smaller_than_a_window(tmp_path, model_file):
+    velocity, los = _map(tmp_path, 20, 24)
+    flagged = scan_velocity_map(
+        velocity, los, model_file, tmp_path / "out", ScanSpec(threshold=0.0)
+    )
+    with rasterio.open(tmp_path / "out/probability.tif") as src:
+        assert src.shape == (20, 24)
+        assert np.isfinite(src.read(1)).all()
+    assert len(flagged) == 1
+
+
+def _assert_no_outputs(out_dir):
+    assert not any((out_dir / name).exists() for name in OUTPUT_FILES)
+
+
+def test_raster_without_crs(tmp_path, model_file):
+    velocity, los = _map(tmp_path, 40, 40)
+    profile = {"driver": "GTiff", "height": 40, "width": 40, "count": 1, "dtype": "float32"}
+    with rasterio.open(velocity, "w", **profile) as dst:  # no CRS, no transform
+        dst.write(np.ones((1, 40, 40), np.float32))
+    with pytest.raises(RegionError, match=r"v\.tif: raster has no CRS"):
+        scan_velocity_map(velocity, los, model_file, tmp_path / "out", ScanSpec())
+    _assert_no_outputs(tmp_path / "out")
+
+
+def test_los_on_another_grid(tmp_path, model_file):
+    velocity, _ = _map(tmp_path, 40, 40)
+    _, other_los = _map(tmp_path, 40, 48, name="w")
+    with pytest.raises(RegionError, match=r"w_los\.tif: not on the velocity map's grid"):
+        scan_velocity_map(velocity, other_los, model_file, tmp_path / "out", ScanSpec())
+    _assert_no_outputs(tmp_path / "out")
+
+
+def test_all_nan_input(tmp_path, model_file):
+    velocity, los = _map(tmp_path, 40, 40)
+    write_geotiff(velocity, np.full((40, 40), np.nan), small_grid(40, 40))
+    with pytest.raises(RegionError, match="all NaN"):
+        scan_velocity_map(velocity, los, model_file, tmp_path / "out", ScanSpec())
+    _assert_no_outputs(tmp_path / "out")
+
+
+def test_model_file_of_another_version_via_cli(tmp_path, capsys):
+    velocity, los = _map(tmp_path, 40, 40)
+    torch.save({"format": "volcdet-model/0", "state_dict": {}}, tmp_path / "old.pt")
+    status = main(
+        [
+            "predict",
+            str(velocity),
+            "--los",
+            str(los),
+            "--model",
+            str(tmp_path / "old.pt"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert status == 2
+    assert (
+        "old.pt: not a volcdet-model/1 model file (found volcdet-model/0)"
+        in capsys.readouterr().err
+    )
+    _assert_no_outputs(tmp_path / "out")
+
+
+def test_torchscript_export_gives_the_same_probabilities(tmp_path, model_file):
+    path = export_torchscript(model_file, tmp_path / "model.ts")
+    traced = torch.jit.load(str(path))
+    model, transform, _ = model_from_checkpoint(model_file)
+    patches = torch.randn(5, WINDOW, WINDOW) * 25.0
+    patches[0, :4, :4] = float("nan")
+    with torch.no_grad():
+        expected = torch.sigmoid(model(transform(patches)))
+        np.testing.assert_allclose(traced(patches).numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
+    extra = {"volcdet.json": ""}
+    torch.jit.load(str(path), _extra_files=extra)
+    assert json.loads(extra["volcdet.json"])["patch_size_px"] == WINDOW

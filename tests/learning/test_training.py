@@ -1,0 +1,115 @@
+"""Training from scratch: learns a tiny task, resumes exactly, round-trips checkpoints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from volcdet.data.stores import write_store
+from volcdet.learning.checkpoints import load_checkpoint, model_from_checkpoint
+from volcdet.learning.model import ModelSpec, VolcanoClassifier
+from volcdet.learning.training import TrainConfig, fit
+from volcdet.learning.transforms import InputTransform
+
+SIZE = 64
+SPEC = ModelSpec(backbone="test_resnet", input_size_px=SIZE, hidden_units=16, dropout=0.1)
+TRANSFORM = InputTransform(channels=3)
+
+
+def _tiny_store(tmp_path, n=160, seed=0):
+    """Half the patches hold a 4-fringe Gaussian uplift, half only smooth noise."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
+    patches = rng.normal(0, 2.0, (n, SIZE, SIZE)).astype(np.float32)
+    labels = np.arange(n) % 2
+    for i in np.nonzero(labels)[0]:
+        cy, cx = rng.uniform(20, 44, 2)
+        patches[i] += 110.0 * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * 8.0**2))
+    write_store(
+        tmp_path / "s.npy", tmp_path / "s.parquet", patches, pd.DataFrame({"label": labels})
+    )
+    return [(tmp_path / "s.npy", tmp_path / "s.parquet")]
+
+
+CFG = TrainConfig(
+    max_epochs=4,
+    batch_size=16,
+    learning_rate=3e-3,
+    early_stopping_patience=10,
+    seed=3,
+    device="cpu",
+    cpu_bf16_channels_last=False,
+)
+
+
+def test_trains_clearly_better_than_chance(tmp_path):
+    history = fit(_tiny_store(tmp_path), SPEC, TRANSFORM, CFG, tmp_path / "run")
+    assert history[-1]["val_accuracy"] >= 0.8
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    for name in ("best.pt", "history.csv", "run_info.json", "training_curve.png"):
+        assert (tmp_path / "run" / name).is_file()
+    assert not (tmp_path / "run/last.pt").exists()
+    assert len(pd.read_csv(tmp_path / "run/history.csv")) == len(history)
+
+
+def test_resume_after_interruption_equals_uninterrupted_run(tmp_path):
+    stores = _tiny_store(tmp_path)
+    full = fit(stores, SPEC, TRANSFORM, CFG, tmp_path / "full")
+    partial = fit(stores, SPEC, TRANSFORM, CFG, tmp_path / "resumed", stop_after_epochs=2)
+    assert len(partial) == 2 and (tmp_path / "resumed/last.pt").is_file()
+    resumed = fit(stores, SPEC, TRANSFORM, CFG, tmp_path / "resumed")
+    assert [r["epoch"] for r in resumed] == [1, 2, 3, 4]
+    for a, b in zip(full, resumed, strict=True):
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-6)
+        assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-6)
+    state_full = load_checkpoint(tmp_path / "full/best.pt")["state_dict"]
+    state_resumed = load_checkpoint(tmp_path / "resumed/best.pt")["state_dict"]
+    for key, value in state_full.items():
+        torch.testing.assert_close(state_resumed[key], value, rtol=1e-5, atol=1e-6)
+
+
+def test_checkpoint_round_trip_gives_same_predictions(tmp_path):
+    fit(
+        _tiny_store(tmp_path),
+        SPEC,
+        TRANSFORM,
+        TrainConfig(**{**CFG.__dict__, "max_epochs": 1}),
+        tmp_path / "run",
+    )
+    model, transform, checkpoint = model_from_checkpoint(tmp_path / "run/best.pt")
+    assert transform == TRANSFORM and checkpoint["model_spec"]["backbone"] == "test_resnet"
+    fresh = VolcanoClassifier(SPEC)
+    fresh.load_state_dict(checkpoint["state_dict"])
+    fresh.eval()
+    x = transform(torch.randn(4, SIZE, SIZE) * 40)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), fresh(x))
+
+
+def test_wrong_input_shape_is_a_clear_error():
+    model = VolcanoClassifier(SPEC)
+    with pytest.raises(
+        ValueError, match=r"expects input \(batch, 3, 64, 64\), got \(2, 3, 32, 32\)"
+    ):
+        model(torch.zeros(2, 3, 32, 32))
+    with pytest.raises(ValueError, match=r"expected displacement of shape \(B, H, W\)"):
+        TRANSFORM(torch.zeros(1, 1, 8, 8))
+
+
+def test_not_a_model_file(tmp_path):
+    torch.save({"weights": 1}, tmp_path / "x.pt")
+    with pytest.raises(ValueError, match=r"x\.pt: not a volcdet-model/1 model file"):
+        load_checkpoint(tmp_path / "x.pt")
+
+
+def test_transform_wraps_one_fringe_to_the_same_value():
+    """27.73 mm of LOS (half the wavelength) is one full fringe: the wrapped value repeats."""
+    d = torch.tensor([[[0.0, 5.0, 5.0 + 55.465763 / 2]]])
+    out = TRANSFORM(d)
+    assert out.shape == (1, 3, 1, 3)
+    assert out[0, 0, 0, 1].item() == pytest.approx(out[0, 0, 0, 2].item(), abs=1e-5)
+    assert out[0, 0, 0, 0].item() == 0.0
+    nan_in = TRANSFORM(torch.tensor([[[float("nan")]]]))
+    assert nan_in.flatten().tolist() == [0.0, 0.0, 0.0]

@@ -1,0 +1,125 @@
+"""The package layout: subpackages per stage, and no import from a lower layer into a higher one."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+PACKAGE = REPO / "src/volcdet"
+
+#: What each subpackage may import besides itself (docs/architecture.md). The demo region is
+#: a stand-in for real data, so it sits beside the simulator and may not import it.
+ALLOWED_IMPORTS: dict[str, set[str]] = {
+    "core": set(),
+    "data": {"core"},
+    "demo": {"core", "data"},
+    "simulation": {"core", "data"},
+    "learning": {"core", "data", "simulation"},
+    "evaluation": {"core", "data", "simulation", "learning"},
+    "inference": {"core", "data", "simulation", "learning", "evaluation"},
+}
+
+#: Upward imports tolerated until the issue that removes them lands (module -> imported module).
+KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
+    # issue 14 rewrites the demo region without any simulator code
+    ("volcdet.demo.region", "volcdet.simulation.random_fields"),
+    ("volcdet.demo.region", "volcdet.simulation.sources"),
+}
+
+
+def imported_modules(source: str, module: str) -> set[str]:
+    """Absolute names of the volcdet modules a module's source imports (anywhere in the file)."""
+    found = set()
+    package = module.rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                name = ".".join([*base, node.module] if node.module else base)
+            else:
+                name = node.module or ""
+            found.add(name)
+            found |= {f"{name}.{alias.name}" for alias in node.names}
+    return {name for name in found if name == "volcdet" or name.startswith("volcdet.")}
+
+
+def layer_violations(module: str, imports: set[str]) -> list[str]:
+    """Imports of ``module`` that break ALLOWED_IMPORTS (each as 'module -> imported')."""
+    parts = module.split(".")
+    own = parts[1] if len(parts) > 2 else None
+    bad = []
+    for name in sorted(imports):
+        target = name.split(".")
+        if len(target) < 2 or target[1] not in ALLOWED_IMPORTS:
+            continue  # volcdet itself (__version__) or a top-level name
+        if own is None:
+            bad.append(f"{module} -> {name} (top-level modules hold no logic)")
+        elif (
+            target[1] != own
+            and target[1] not in ALLOWED_IMPORTS[own]
+            and (module, ".".join(target[:3])) not in KNOWN_EXCEPTIONS
+        ):
+            bad.append(f"{module} -> {name}")
+    return bad
+
+
+def package_modules() -> dict[str, Path]:
+    modules = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        modules[".".join(parts)] = path
+    return modules
+
+
+def test_every_module_lives_in_a_stage_subpackage():
+    loose = [
+        name
+        for name, path in package_modules().items()
+        if name.count(".") == 1 and path.name != "__init__.py"
+    ]
+    assert loose == [], f"modules outside a subpackage: {loose}"
+    assert {name.split(".")[1] for name in package_modules() if "." in name} == set(ALLOWED_IMPORTS)
+
+
+def test_no_subpackage_imports_a_higher_layer():
+    violations = []
+    for module, path in package_modules().items():
+        violations += layer_violations(module, imported_modules(path.read_text(), module))
+    assert violations == [], "upward imports:\n" + "\n".join(violations)
+
+
+def test_known_exceptions_are_still_needed():
+    """An exception that no module uses any more must be deleted from the list."""
+    used = {
+        (module, ".".join(name.split(".")[:3]))
+        for module, path in package_modules().items()
+        for name in imported_modules(path.read_text(), module)
+    }
+    assert used >= KNOWN_EXCEPTIONS, KNOWN_EXCEPTIONS - used
+
+
+@pytest.mark.parametrize(
+    ("module", "source"),
+    [
+        ("volcdet.data.frames", "from volcdet.learning.model import ModelSpec"),
+        ("volcdet.simulation.simulate", "import volcdet.evaluation.metrics"),
+        ("volcdet.core.phase", "from volcdet.data import stores"),
+        ("volcdet.demo.region", "from volcdet.simulation.atmosphere import simulate_atmosphere"),
+        ("volcdet.learning.training", "def f():\n    from ..inference.scan import ScanSpec"),
+    ],
+)
+def test_the_check_catches_an_upward_import(module, source):
+    assert layer_violations(module, imported_modules(source, module))
+
+
+def test_the_check_allows_downward_imports():
+    source = "from volcdet.data.stores import open_store\nfrom volcdet.core import errors\n"
+    assert layer_violations("volcdet.learning.training", imported_modules(source, "x.y.z")) == []

@@ -1,0 +1,291 @@
+"""End-to-end: the real Snakemake runs the region -> frames -> patches -> gallery DAG in a temp dir."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import yaml
+from conftest import REPO
+
+from volcdet.data.stores import open_store
+from volcdet.learning.checkpoints import model_from_checkpoint
+
+pytestmark = pytest.mark.slow
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        "--cores",
+        "2",
+        "--workflow-profile",
+        "none",
+        *args,
+    ]
+    return subprocess.run(command, check=False, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("demo")
+    shutil.copy(REPO / "tests/fixtures/tiny_config.yaml", workdir / "config.yaml")
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return workdir
+
+
+def test_demo_dag_builds_every_store_and_the_gallery(demo_run):
+    frames, frame_meta = open_store(
+        demo_run / "results/frames/frames.npy", demo_run / "results/frames/frames.parquet"
+    )
+    test, test_meta = open_store(
+        demo_run / "results/patches/test.npy", demo_run / "results/patches/test.parquet"
+    )
+    background, bg_meta = open_store(
+        demo_run / "results/patches/background.npy", demo_run / "results/patches/background.parquet"
+    )
+    assert frames.shape[1:] == (256, 256) and test.shape[1:] == (128, 128) == background.shape[1:]
+    assert len(test_meta) == 9 * len(frame_meta)  # (256 - 128) / 64 + 1 = 3 offsets per axis
+    assert set(test_meta.label) == {0, 1}
+    assert (frame_meta.missing_fraction <= 0.05).all() and (bg_meta.missing_fraction < 0.30).all()
+    # Every test patch equals the window of its frame (indexing round trip through the stores).
+    for row in test_meta.sample(10, random_state=0).itertuples():
+        window = frames[
+            row.frame_index,
+            row.row_in_frame : row.row_in_frame + 128,
+            row.col_in_frame : row.col_in_frame + 128,
+        ]
+        np.testing.assert_array_equal(test[row.Index], window)
+    assert (demo_run / "results/figures/patch_gallery.png").stat().st_size > 10_000
+    for rule in (
+        "demo_region",
+        "frames",
+        "test_patches",
+        "background_patches",
+        "patch_gallery",
+        "variograms",
+        "los_geometries",
+        "simulation_gallery",
+        "train",
+    ):
+        assert (demo_run / f"results/logs/{rule}.log").is_file()
+        assert (demo_run / f"results/benchmarks/{rule}.tsv").is_file()
+
+
+def test_background_tiles_lie_outside_the_roi(demo_run):
+    from shapely.geometry import box
+
+    from volcdet.data.rasters import Grid, georef_from_row
+    from volcdet.data.region import geometry_to_grid_crs, read_geometry_lonlat
+
+    tiles = pd.read_parquet(demo_run / "results/patches/background.parquet")
+    roi_lonlat = read_geometry_lonlat(demo_run / "data/demo/roi.geojson")
+    assert len(tiles) > 0
+    for row in tiles.to_dict("records"):
+        crs, transform = georef_from_row(row)
+        roi = geometry_to_grid_crs(Grid(crs, transform, (128, 128)), roi_lonlat)
+        (x0, y0), (x1, y1) = transform @ (0, 0), transform @ (128, 128)
+        assert not box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)).intersects(roi)
+
+
+def test_report_builds(demo_run):
+    result = snakemake(demo_run, "--report", "results/report.html")
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = (demo_run / "results/report.html").read_text()
+    for name in (
+        "table1.csv",
+        "table2.csv",
+        "roc_table1.png",
+        "gradcam_synthetic.png",
+        "patch_gallery.png",
+        "training_curve.png",
+        "simulation_gallery.png",
+    ):
+        assert name in html, name
+
+
+def test_rerun_has_nothing_to_do(demo_run):
+    result = snakemake(demo_run, "--dry-run")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_user_region_folder_gives_the_same_stores(demo_run, tmp_path):
+    """Pointing region.path at a region folder (here: a copy of the demo) reproduces the stores."""
+    shutil.copytree(demo_run / "data/demo", tmp_path / "data/myregion")
+    config = yaml.safe_load((demo_run / "config.yaml").read_text())
+    config["region"] = {"path": "data/myregion", "synthetic_demo": False}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "results/patches/test.npy", "results/patches/background.npy")
+    assert result.returncode == 0, result.stderr[-4000:]
+    for name in ("test", "background"):
+        mine = np.load(tmp_path / f"results/patches/{name}.npy")
+        demo = np.load(demo_run / f"results/patches/{name}.npy")
+        np.testing.assert_array_equal(mine, demo)
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / f"results/patches/{name}.parquet"),
+            pd.read_parquet(demo_run / f"results/patches/{name}.parquet"),
+        )
+
+
+def test_broken_user_region_fails_before_any_job(demo_run, tmp_path):
+    shutil.copytree(demo_run / "data/demo", tmp_path / "data/myregion")
+    (tmp_path / "data/myregion/velocity/D083.tif").unlink()
+    config = yaml.safe_load((demo_run / "config.yaml").read_text())
+    config["region"] = {"path": "data/myregion", "synthetic_demo": False}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path)
+    assert result.returncode != 0
+    assert "velocity/D083.tif: file not found" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_config_typo_fails_before_any_job(tmp_path):
+    config = yaml.safe_load((REPO / "tests/fixtures/tiny_config.yaml").read_text())
+    config["patches"]["strides_px"] = 64
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "--dry-run")
+    assert result.returncode != 0
+    assert "config key patches.strides_px is not a known key" in result.stdout + result.stderr
+
+
+def test_simulated_sets_variograms_and_model(demo_run):
+    """7 LOS sets of 32 samples, half with a source; the atmosphere file; a trained model."""
+    los = pd.read_csv(demo_run / "results/simulation/los_sets.csv")
+    assert los["pass"].tolist() == ["ascending"] * 2 + ["descending"] * 5
+    for los_set in range(7):
+        array, table = open_store(
+            demo_run / f"results/simulation/los{los_set}.npy",
+            demo_run / f"results/simulation/los{los_set}.parquet",
+        )
+        assert array.shape == (32, 128, 128) and table.label.sum() == 16
+        assert (table.loc[table.label == 1, "amplitude_mm"].abs() >= 6.0).all()
+        assert (table.track_id == los.track_id[los_set]).all()
+    variograms = pd.read_csv(demo_run / "results/variograms/variograms.csv")
+    assert len(variograms) == 14 and (variograms.status == "ok").all()
+    assert set(json.loads((demo_run / "results/variograms/atmosphere.json").read_text())) == {
+        "ascending",
+        "descending",
+    }
+    _model, transform, checkpoint = model_from_checkpoint(
+        demo_run / "results/models/synthetic/best.pt"
+    )
+    assert checkpoint["model_spec"]["backbone"] == "test_resnet" and transform.downsample == 2
+    history = pd.read_csv(demo_run / "results/models/synthetic/history.csv")
+    assert 1 <= len(history) <= 2
+
+
+def test_finetuning_tables_and_gradcam(demo_run):
+    """Every (set, approach) pair of Tables 1 and 2, both tables in the paper's layout, Grad-CAM."""
+    background = pd.read_parquet(demo_run / "results/patches/background.parquet")
+    sizes = {
+        name: len(pd.read_parquet(demo_run / f"results/finetune_sets/{name}.parquet"))
+        for name in ("FT1", "FT2", "FT3", "FT4")
+    }
+    n = len(background)
+    assert sizes == {"FT1": n, "FT2": 2 * n, "FT3": 2 * n, "FT4": 4 * n}
+    for ftset, approach in [
+        ("FT1", "last"),
+        ("FT1", "m1last"),
+        ("FT1", "last2"),
+        ("FT1", "m1last1"),
+        ("FT2", "last"),
+        ("FT3", "last"),
+        ("FT4", "last"),
+    ]:
+        assert (demo_run / f"results/finetune/{ftset}/{approach}/model.pt").is_file()
+    table1 = pd.read_csv(demo_run / "results/tables/table1.csv")
+    assert table1.Approach.tolist() == [
+        "Synthetic",
+        "FT1 [last]",
+        "FT1 [-1last]",
+        "FT1 [last2]",
+        "FT1 [-1&last1]",
+    ]
+    assert list(table1.columns)[1:] == [
+        "TPR",
+        "FPR",
+        "AUC ROC",
+        "Accuracy",
+        "Precision",
+        "F1",
+        "Volcanoes",
+    ]
+    table2 = pd.read_csv(demo_run / "results/tables/table2.csv")
+    assert table2["Data Set"].tolist() == [
+        "Synthetic",
+        "FT1 [last]",
+        "FT2 [last]",
+        "FT3 [last]",
+        "FT4 [last]",
+    ]
+    for name in ("roc_table1", "roc_table2", "gradcam_synthetic", "gradcam_FT1_last"):
+        assert (demo_run / f"results/figures/{name}.png").stat().st_size > 5_000
+
+
+def test_scan_of_every_track(demo_run):
+    tracks = pd.read_csv(demo_run / "data/demo/tracks.csv").track_id
+    for track in tracks:
+        folder = demo_run / "results/scan" / track
+        for name in ("probability.tif", "flagged.csv", "flagged.geojson", "quicklook.png"):
+            assert (folder / name).is_file(), folder / name
+        with (
+            rasterio.open(folder / "probability.tif") as probability,
+            rasterio.open(demo_run / "data/demo/velocity" / f"{track}.tif") as velocity,
+        ):
+            assert (probability.crs, probability.transform, probability.shape) == (
+                velocity.crs,
+                velocity.transform,
+                velocity.shape,
+            )
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a Snakemake dry run as {rule: count}."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Job stats:")) + 3
+    counts = {}
+    for line in lines[start:]:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def test_one_finetuning_pair_reruns_alone(demo_run):
+    result = snakemake(
+        demo_run, "--forcerun", "finetune", "--dry-run", "results/finetune/FT2/last/model.pt"
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert job_counts(result.stdout + result.stderr) == {"finetune": 1}
+
+
+def test_paper_config_dry_run_builds_the_paper_scale(demo_run, tmp_path):
+    """config/paper.yaml on a region folder: 7 simulation jobs of 47,262 samples (330,834 in all)."""
+    shutil.copytree(demo_run / "data/demo", tmp_path / "data/central_andes")
+    config = yaml.safe_load((REPO / "config/paper.yaml").read_text())
+    assert config["simulation"]["los_sets"] * config["simulation"]["samples_per_set"] == 330_834
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "--dry-run")
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = job_counts(result.stdout + result.stderr)
+    assert counts["simulate"] == 7 and counts["train"] == 1
+    assert counts["source_library"] == -(-23_631 // config["simulation"]["sources_per_job"])
+    assert counts["finetune"] == 7 and counts["predict"] == 8
