@@ -28,6 +28,7 @@ rule train:
     params:
         seed=config["seed"],
         size_px=config["patches"]["size_px"],
+        pixel_size_m=config["pixel_size_m"],
         validation_fraction=config["simulation"]["validation_fraction"],
         training=config["training"],
     script:

@@ -20,7 +20,10 @@ with open(snakemake.log[0], "a") as progress:
             dropout=t["dropout"],
         ),
         transform=InputTransform(
-            channels=t["channels"], nan_value=t["nan_fill"], downsample=t["input_downsample"]
+            channels=t["channels"],
+            nan_value=t["nan_fill"],
+            downsample=t["input_downsample"],
+            pixel_size_m=snakemake.params.pixel_size_m,
         ),
         cfg=TrainConfig(
             max_epochs=t["max_epochs"],

@@ -68,6 +68,7 @@ def build_checkpoint(
     epoch: int,
     val_loss: float,
 ) -> dict:
+    """The contents of a self-describing model file (format, spec, transform, weights, threshold)."""
     return {
         "format": CHECKPOINT_FORMAT,
         "model_spec": spec.to_dict(),

@@ -21,12 +21,17 @@ from volcdet.core.constants import SENTINEL1_WAVELENGTH_MM
 
 @dataclass(frozen=True)
 class InputTransform:
-    """Displacement (mm, shape (B, H, W) or (H, W)) to a float32 tensor (B, C, H, W)."""
+    """Displacement (mm, shape (B, H, W) or (H, W)) to a float32 tensor (B, C, H, W).
+
+    ``pixel_size_m`` is the pixel size of the displacement grids the model was trained on; the
+    transform does not resample, so anything scanning a map must bring it to this pixel size.
+    """
 
     channels: int = 3
     nan_value: float = 0.0
     wavelength_mm: float = SENTINEL1_WAVELENGTH_MM
     downsample: int = 1
+    pixel_size_m: float = 200.0
 
     def __call__(self, displacement_mm: torch.Tensor | np.ndarray) -> torch.Tensor:
         """Average-pool (optional), wrap, scale to [-1, 1), fill NaN and repeat over channels."""
