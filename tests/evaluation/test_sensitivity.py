@@ -77,7 +77,7 @@ def test_sensitivity_store_holds_held_out_tiles_and_scaled_injections(tmp_path):
     table = tile_table(side=4)
     background = write_background(tmp_path, table)
     library = write_library(tmp_path, [3.0, 5.0, 8.0, 11.0])
-    families = source_families(["library"], library, TILE_PX, 200.0)
+    families = source_families(["library", "demo_shapes"], library, TILE_PX, 200.0)
     build_sensitivity_set(
         background, LOS, families, SPEC, tmp_path / "s.npy", tmp_path / "s.parquet"
     )
@@ -91,7 +91,9 @@ def test_sensitivity_store_holds_held_out_tiles_and_scaled_injections(tmp_path):
         np.testing.assert_array_equal(patches[i], tiles[index[tile]])
     pairs = meta[meta.pair >= 0]
     assert set(pairs.tile) <= held and (pairs.label == 1).all()
-    assert len(pairs) == 2 * 3 * 3  # 2 depth bins x 3 pairs x 3 rates
+    assert len(pairs) == 2 * 2 * 3 * 3  # 2 families x 2 depth bins x 3 pairs x 3 rates
+    assert set(pairs.family) == {"library", "demo_shapes"}
+    assert pairs[pairs.family == "demo_shapes"].source.str.startswith("demo:").all()
     for _, rows in pairs.groupby("pair"):
         tile = tiles[index[rows.tile.iloc[0]]].astype(np.float64)
         low, high = (float(v) for v in rows.depth_bin.iloc[0].removesuffix(" km").split("-"))

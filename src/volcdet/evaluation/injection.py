@@ -3,8 +3,8 @@
 A source field (ENU, peak |u| = 1) is projected on the tile's own track LOS, scaled so that its
 peak |LOS velocity| equals the chosen rate and multiplied by the tile's stack period (velocity
 x period = cumulative LOS displacement, DESIGN.md), then added to the tile. Source families
-plug in behind one interface (``SourceFamily``): the simulator's CDM library, and any other
-family of shapes that draws an ENU field for a depth range.
+plug in behind one interface (``SourceFamily``): the simulator's CDM library, and the demo
+region's independent shapes (``volcdet.demo.shapes``), which share no code with the simulator.
 
 Design: for each (family, depth bin) ``samples_per_cell`` (tile, source) pairs are drawn once
 and injected at every rate (common random numbers: the detection curve over rates is not
@@ -26,7 +26,8 @@ import pandas as pd
 from volcdet.core.errors import VolcdetError
 from volcdet.data.background import sensitivity_holdout
 from volcdet.data.stores import create_store, open_store, write_table
-from volcdet.simulation.source_library import SourceLibrary, dihedral_enu
+from volcdet.demo.shapes import SHAPE_NAMES, shape_enu
+from volcdet.simulation.source_library import SourceLibrary, dihedral_enu, patch_coordinates_m
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,30 @@ class LibrarySources:
         }
 
 
-FAMILIES = ("library",)
+class DemoShapes:
+    """The demo region's own shapes (``volcdet.demo.shapes``: sombrero, elongated sill, twin
+    sources, off-centre source, geothermal subsidence), code that shares nothing with the
+    simulator; a shape is drawn at random, its depth uniformly in the bin, its parameters by
+    ``shape_enu``'s generator, centred in the tile."""
+
+    name = "demo_shapes"
+
+    def __init__(self, size_px: int, pixel_size_m: float) -> None:
+        self.east_m, self.north_m = patch_coordinates_m(size_px, pixel_size_m)
+
+    def check_depth_bins(self, depth_bins_km: tuple[float, ...]) -> None:
+        """Every positive depth can be drawn."""
+
+    def draw(
+        self, rng: np.random.Generator, depth_km: tuple[float, float]
+    ) -> tuple[np.ndarray, dict]:
+        shape = SHAPE_NAMES[int(rng.integers(len(SHAPE_NAMES)))]
+        depth = float(rng.uniform(*depth_km))
+        field = shape_enu(shape, self.east_m, self.north_m, depth * 1000.0, rng)
+        return field, {"source": f"demo:{shape}", "depth_km": depth}
+
+
+FAMILIES = ("library", "demo_shapes")
 
 
 def source_families(
@@ -95,7 +119,10 @@ def source_families(
     unknown = sorted(set(names) - set(FAMILIES))
     if unknown:
         raise VolcdetError(f"sensitivity.families: unknown {unknown} (known: {list(FAMILIES)})")
-    makers = {"library": lambda: LibrarySources(library, size_px)}
+    makers = {
+        "library": lambda: LibrarySources(library, size_px),
+        "demo_shapes": lambda: DemoShapes(size_px, pixel_size_m),
+    }
     return [makers[name]() for name in names]
 
 
