@@ -100,8 +100,8 @@ def model_file(model_id, run="results"):
 
 
 def model_path(wildcards):
-    """Model file of the {model} wildcard in the {run} folder (results/ when there is none)."""
-    return model_file(wildcards.model, wildcards.get("run", "results"))
+    """Model file of the {model} wildcard in the {run} folder."""
+    return model_file(wildcards.model, wildcards.run)
 
 
 def run_models(wildcards):

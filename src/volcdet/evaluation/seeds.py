@@ -111,8 +111,9 @@ def seeds_summary(
 
 
 def _cell(table: pd.DataFrame, metric: str) -> list[str]:
+    """'mean ± sd' cells; the mean alone where the sd is undefined (one seed)."""
     return [
-        f"{m:.1f} ± {s:.1f}"
+        f"{m:.1f}" if np.isnan(s) else f"{m:.1f} ± {s:.1f}"
         for m, s in zip(table[f"{metric} mean"], table[f"{metric} sd"], strict=True)
     ]
 
