@@ -233,6 +233,7 @@ def test_finetuning_tables_and_gradcam(demo_run):
         "Precision",
         "F1",
         "Volcanoes",
+        "AUC 95% CI",
     ]
     table2 = pd.read_csv(demo_run / "results/tables/table2.csv")
     assert table2["Data Set"].tolist() == [
