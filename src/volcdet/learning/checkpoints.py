@@ -57,7 +57,7 @@ def model_from_checkpoint(path: Path) -> tuple[VolcanoClassifier, InputTransform
     model = VolcanoClassifier(ModelSpec(**checkpoint["model_spec"]))
     model.load_state_dict(checkpoint["state_dict"])
     model.eval()
-    return model, InputTransform(**checkpoint["transform"]), checkpoint
+    return model, InputTransform.from_dict(checkpoint["transform"]), checkpoint
 
 
 def build_checkpoint(
