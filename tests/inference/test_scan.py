@@ -175,6 +175,10 @@ def test_torchscript_export_gives_the_same_probabilities(tmp_path, model_file):
     with torch.no_grad():
         expected = torch.sigmoid(model(transform(patches)))
         np.testing.assert_allclose(traced(patches).numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
+        # The exported module carries the referenced transform: a constant changes nothing.
+        np.testing.assert_allclose(
+            traced(patches + 9.3).numpy(), traced(patches).numpy(), rtol=0, atol=1e-4
+        )
     extra = {"volcdet.json": ""}
     torch.jit.load(str(path), _extra_files=extra)
     assert json.loads(extra["volcdet.json"])["patch_size_px"] == WINDOW

@@ -37,6 +37,7 @@ with open(snakemake.log[0], "a") as progress:
             device=t["device"],
             cpu_precision=t["cpu_precision"],
             num_workers=t["num_workers"],
+            random_offset=t["random_offset"],
         ),
         out_dir=Path(snakemake.output.model).parent,
         progress=progress,
