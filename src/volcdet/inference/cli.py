@@ -164,6 +164,8 @@ def _check_out(out: Path, overwrite: bool, option: str = "--out") -> None:
     parent = out.resolve().parent
     while not parent.exists():
         parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"{out}: {option} is not writable ({parent} is a file)")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise UsageError(f"{out}: {option} is not writable ({parent} does not allow writing)")
 
@@ -333,8 +335,13 @@ def _export(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (2 on bad input with a one-line message, 3 on new flags)."""
+    parser = _parser()
     try:
-        args = _parser().parse_args(argv)
+        args, rest = parser.parse_known_args(argv)
+        if rest and (args.command != "predict" or any(a.startswith("-") for a in rest)):
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        if rest:  # input maps given after options: argparse leaves them over
+            args.inputs = [*args.inputs, *map(Path, rest)]
     except SystemExit as exit_:
         return int(exit_.code or 0)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")

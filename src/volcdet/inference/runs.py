@@ -22,7 +22,15 @@ import pandas as pd
 
 from volcdet import __version__
 from volcdet.core.errors import VolcdetError
-from volcdet.inference.api import Prediction, load_model, predict, read_catalogue
+from volcdet.data.products import VelocityProduct, attach_los
+from volcdet.inference.api import (
+    Prediction,
+    as_product,
+    load_model,
+    predict,
+    read_catalogue,
+    resolve_period,
+)
 from volcdet.inference.outputs import write_prediction
 from volcdet.inference.scan import haversine_km
 from volcdet.inference.spec import ScanSpec
@@ -60,7 +68,7 @@ def _summary_entry(item: PredictInput, prediction: Prediction) -> dict:
         "name": item.name,
         "path": str(item.path),
         "kind": product.kind,
-        "los": prediction.los_source,
+        "los": str(item.los) if item.los is not None else None,
         "units_found": product.units_found,
         "period_yr": prediction.period_yr,
         "start": product.start,
@@ -92,6 +100,15 @@ def new_flags_since(
                     continue
             rows.append({k: row[k] for k in NEW_FLAG_COLUMNS})
     return pd.DataFrame(rows, columns=list(NEW_FLAG_COLUMNS))
+
+
+def checked_product(item: PredictInput, units: str | None) -> VelocityProduct:
+    """Read an input with its LOS and check its period, so a bad input stops the run early."""
+    product = as_product(item.path, units)
+    if item.los is not None:
+        product = attach_los(product, item.los)
+    resolve_period(product, item.period_yr)
+    return product
 
 
 def read_previous_run(path: Path) -> dict:
@@ -142,17 +159,16 @@ def run_predict(
     if compare_to is not None:
         read_previous_run(compare_to)
     catalogue = read_catalogue(catalogue_path)
+    products = [checked_product(item, units) for item in inputs]  # every input before scoring
     model = load_model(model_path)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
     try:
         entries, flags = [], {}
-        for item in inputs:
+        for item, product in zip(inputs, products, strict=True):
             prediction = predict(
-                item.path,
+                product,
                 model,
-                los=item.los,
-                units=units,
                 period_yr=item.period_yr,
                 spec=spec,
                 catalogue=catalogue,
