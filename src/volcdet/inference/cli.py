@@ -193,9 +193,8 @@ def input_names(paths: list[Path]) -> list[str]:
     return unique
 
 
-def _track_inputs(
-    tracks: Path, period_given: float | None
-) -> list[tuple[str, Path, Path | None, float | None]]:
+def _track_inputs(tracks: Path, period_given: float | None, units: str | None) -> list[tuple]:
+    """(name, velocity, los, period, units) of each row of a tracks table (mm/yr by contract)."""
     header = _csv_header(tracks, "--tracks")
     missing = [c for c in TRACK_COLUMNS if c not in header]
     if missing:
@@ -226,7 +225,7 @@ def _track_inputs(
                 if days <= 0:
                     raise UsageError(f"{tracks}: track {track}: end is not after start")
                 period = days / 365.25
-            rows.append((track, velocity, los, period))
+            rows.append((track, velocity, los, period, units or "mm/yr"))
     if not rows:
         raise UsageError(f"{tracks}: --tracks table has no rows")
     return rows
@@ -261,11 +260,11 @@ def check_predict_args(args: argparse.Namespace) -> tuple[list, ScanSpec]:
             f"{args.compare}: --compare is not a volcdet predict run (no run_summary.json)"
         )
     items = [
-        (name, path, los[i] if los else None, args.period_yr)
+        (name, path, los[i] if los else None, args.period_yr, None)
         for i, (name, path) in enumerate(zip(input_names(args.inputs), args.inputs, strict=True))
     ]
     if args.tracks is not None:
-        items += _track_inputs(args.tracks, args.period_yr)
+        items += _track_inputs(args.tracks, args.period_yr, args.units)
     names = [item[0] for item in items]
     if len(set(names)) < len(names):
         raise UsageError(f"predict: two inputs would share the output folder name ({names})")

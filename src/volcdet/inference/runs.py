@@ -45,12 +45,13 @@ NEW_FLAG_COLUMNS = ("input", "lon", "lat", "probability", "nearest_volcano", "ne
 
 @dataclass(frozen=True)
 class PredictInput:
-    """One map of a run: its folder name, product path, optional LOS and stated period."""
+    """One map of a run: folder name, product path, optional LOS, stated period and unit."""
 
     name: str
     path: Path
     los: Path | None = None
     period_yr: float | None = None
+    units: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def new_flags_since(
 
 def checked_product(item: PredictInput, units: str | None) -> VelocityProduct:
     """Read an input with its LOS and check its period, so a bad input stops the run early."""
-    product = as_product(item.path, units)
+    product = as_product(item.path, item.units or units)
     if item.los is not None:
         product = attach_los(product, item.los)
     resolve_period(product, item.period_yr)
@@ -218,13 +219,18 @@ def scan_velocity_map(
     catalogue_path: Path | None = None,
     progress: object | None = None,
     period_yr: float | None = None,
+    units: str | None = None,
 ) -> pd.DataFrame:
-    """Score one map into ``out_dir`` (the workflow's ``scan`` rule); outputs appear together."""
+    """Score one map into ``out_dir`` (the workflow's ``scan`` rule); outputs appear together.
+
+    A region's velocity maps are in mm/yr by the data contract: the rule passes ``units``.
+    """
     out_dir = Path(out_dir)
     prediction = predict(
         velocity_path,
         model_path,
         los=los_path,
+        units=units,
         period_yr=period_yr,
         spec=spec,
         catalogue=catalogue_path,
