@@ -228,3 +228,65 @@ def write_licsar_enu(folder: Path, frame: str, enu: np.ndarray, transform: Affin
         with rasterio.open(folder / f"{frame}.geo.{letter}.tif", "w", **profile) as dst:
             dst.write(np.nan_to_num(component, nan=0.0).astype(np.float32)[None])
     return folder / f"{frame}.geo.E.tif"
+
+
+def licsbas_cum_from_utm_track(
+    velocity_tif: Path,
+    los_tif: Path,
+    start: str,
+    end: str,
+    out_path: Path,
+    post_deg: float = 0.002,
+    n_epochs: int = 5,
+    seed: int = 0,
+) -> Path:
+    """A LiCSBAS cum.h5 (EPSG:4326) of a UTM track: velocity and E/N/U brought to lat/lon,
+    epochs = velocity x time + a turbulent delay per epoch (exponential covariance, 6 km, 4 mm)."""
+    from rasterio.warp import Resampling, reproject, transform_bounds
+
+    from volcdet.simulation.random_fields import gaussian_random_field
+
+    with rasterio.open(velocity_tif) as src:
+        velocity, src_crs, src_transform = (
+            src.read(1, masked=True).filled(np.nan),
+            src.crs,
+            src.transform,
+        )
+        bounds = src.bounds
+    with rasterio.open(los_tif) as src:
+        los = src.read(masked=True).filled(np.nan)
+    west, south, east, north = transform_bounds(src_crs, "EPSG:4326", *bounds, densify_pts=21)
+    rows, cols = int((north - south) / post_deg), int((east - west) / post_deg)
+    corner_lat, corner_lon = north - post_deg / 2, west + post_deg / 2
+    field = GeoField(
+        np.zeros((rows, cols), np.float32), corner_lat, corner_lon, -post_deg, post_deg
+    )
+    common = {
+        "src_transform": src_transform,
+        "src_crs": src_crs,
+        "dst_transform": field.transform,
+        "dst_crs": "EPSG:4326",
+        "src_nodata": np.nan,
+        "dst_nodata": np.nan,
+    }
+    vel_geo = np.full((rows, cols), np.nan, np.float32)
+    reproject(velocity.astype(np.float32), vel_geo, resampling=Resampling.average, **common)
+    los_geo = np.full((3, rows, cols), np.nan, np.float32)
+    reproject(los.astype(np.float32), los_geo, resampling=Resampling.bilinear, **common)
+    los_geo /= np.sqrt((los_geo**2).sum(axis=0))
+    dates = pd.date_range(start, end, periods=n_epochs).normalize()
+    years = np.asarray((dates - dates[0]).days, np.float32) / 365.25
+    rng = np.random.default_rng(seed)
+    delays = gaussian_random_field(
+        (rows, cols), 200.0, "exponential", 16.0, 6_000.0, rng, n_fields=n_epochs
+    )
+    cum = vel_geo[None] * years[:, None, None] + delays.astype(np.float32)
+    cum -= cum[0]
+    imdates = [int(d.strftime("%Y%m%d")) for d in dates]
+    return write_licsbas_cum(
+        out_path,
+        GeoField(vel_geo, corner_lat, corner_lon, -post_deg, post_deg),
+        imdates,
+        cum=cum,
+        enu=np.nan_to_num(los_geo, nan=0.0),
+    )
