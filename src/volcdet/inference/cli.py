@@ -40,6 +40,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _positive_years(text: str) -> float:
+    """argparse type of --period-yr: a positive, finite number."""
     try:
         value = float(text)
     except ValueError:
@@ -50,6 +51,7 @@ def _positive_years(text: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
+    """The volcdet argument parser (predict, export, region import)."""
     parser = _Parser(
         prog="volcdet", description="Flag volcanic deformation in InSAR velocity maps."
     )
@@ -69,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_predict(commands: argparse._SubParsersAction) -> None:
+    """Arguments of ``volcdet predict``."""
     predict = commands.add_parser(
         "predict",
         help="scan velocity maps (LiCSBAS cum.h5/.nc/.tif, MintPy .h5, any GeoTIFF) with a model",
@@ -114,6 +117,7 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_region_import(commands: argparse._SubParsersAction) -> None:
+    """Arguments of ``volcdet region import``."""
     region_import = commands.add_parser(
         "import", help="build a region folder from LiCSBAS/MintPy outputs of several tracks"
     )
@@ -141,6 +145,7 @@ def _add_region_import(commands: argparse._SubParsersAction) -> None:
 
 
 def _require_file(path: Path, option: str) -> None:
+    """UsageError unless ``path`` is an existing file."""
     if not path.exists():
         raise UsageError(f"{path}: file not found ({option})")
     if not path.is_file():
@@ -148,6 +153,7 @@ def _require_file(path: Path, option: str) -> None:
 
 
 def _csv_header(path: Path, option: str) -> list[str]:
+    """The header row of a CSV file (csv module: no pandas import)."""
     _require_file(path, option)
     try:
         with open(path, newline="") as file:
@@ -157,6 +163,7 @@ def _csv_header(path: Path, option: str) -> list[str]:
 
 
 def _check_out(out: Path, overwrite: bool, option: str = "--out") -> None:
+    """An output folder must not be a file, exist (without overwrite) or be unwritable."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: {option} is a file, not a folder")
     if out.exists() and not overwrite:
@@ -171,6 +178,7 @@ def _check_out(out: Path, overwrite: bool, option: str = "--out") -> None:
 
 
 def _input_name(path: Path) -> str:
+    """A path-safe folder name from a product file name."""
     name = path.name
     for suffix in (".tif", ".tiff", ".h5", ".he5", ".nc", ".geo"):
         if name.lower().endswith(suffix):
@@ -272,6 +280,7 @@ def check_predict_args(args: argparse.Namespace) -> tuple[list, ScanSpec]:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    """``volcdet predict``: check everything, then import the scanner and run."""
     items, spec = check_predict_args(args)
     from volcdet.inference.runs import PredictInput, run_predict
 
@@ -296,6 +305,7 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _region_import(args: argparse.Namespace) -> int:
+    """``volcdet region import``: check the arguments, then build the region."""
     _check_out(args.out, args.overwrite, "region folder")
     for path, option in ((args.volcanoes, "--volcanoes"), (args.roi, "--roi")):
         _require_file(path, option)
@@ -325,6 +335,7 @@ def _region_import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    """``volcdet export``: TorchScript of a model file."""
     _require_file(args.model, "model")
     from volcdet.inference.export import export_torchscript
 

@@ -63,6 +63,7 @@ class RunResult:
 
 
 def _summary_entry(item: PredictInput, prediction: Prediction) -> dict:
+    """The run-summary record of one scored input."""
     product = prediction.product
     grid = prediction.model_grid
     return {

@@ -41,6 +41,7 @@ __all__ = [
 
 
 def _hdf5_datasets(path: Path) -> set[str]:
+    """Names of the top-level datasets of an HDF5 file."""
     try:
         with h5py.File(path, "r") as file:
             return set(file.keys())

@@ -37,6 +37,7 @@ LOS_DATASETS = ("E.geo", "N.geo", "U.geo")
 
 
 def _scalar(file: h5py.File, name: str) -> float:
+    """A scalar dataset (stored 0-d or 1-element) as a float."""
     return float(np.asarray(file[name][()]).ravel()[0])
 
 
@@ -48,6 +49,7 @@ def licsbas_grid(corner_lat: float, corner_lon: float, post_lat: float, post_lon
 
 
 def _open_cum(path: Path) -> h5py.File:
+    """An open, geocoded LiCSBAS cum.h5; one-line errors otherwise."""
     path = Path(path)
     if not path.is_file():
         raise ProductError(f"{path}: file not found")

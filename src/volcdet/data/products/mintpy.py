@@ -43,6 +43,7 @@ def _attrs(file: h5py.File) -> dict[str, str]:
 
 
 def _open(path: Path, dataset: str, what: str) -> h5py.File:
+    """An open MintPy HDF5 file holding ``dataset``; one-line errors otherwise."""
     path = Path(path)
     if not path.is_file():
         raise ProductError(f"{path}: file not found")

@@ -144,6 +144,7 @@ def given_interferograms(source: TrackSource) -> list[tuple[str, str, np.ndarray
 
 
 def _iso(date: str) -> str:
+    """'20170105' -> '2017-01-05' (other spellings unchanged)."""
     return f"{date[:4]}-{date[4:6]}-{date[6:]}" if re.fullmatch(r"\d{8}", date) else date
 
 
@@ -165,6 +166,7 @@ def read_catalogue_for_region(path: Path) -> pd.DataFrame:
 
 def _import_track(source: TrackSource, root: Path, crs: object, pixel_size_m: float,
                   max_interferograms: int) -> tuple[dict, list[dict]]:
+    """Write one track's velocity, LOS and interferograms; return its table rows."""
     product = read_velocity(source.path, source.units)
     if source.los is not None:
         product = attach_los(product, source.los)

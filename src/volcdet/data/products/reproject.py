@@ -54,6 +54,7 @@ def is_metric_projected(crs: CRS) -> bool:
 
 
 def _is_north_up_at(grid: Grid, pixel_size_m: float) -> bool:
+    """Whether a grid is north-up with square pixels of ``pixel_size_m``."""
     a, b, _, d, e, _ = grid.transform[:6]
     return (
         b == 0
@@ -90,6 +91,7 @@ def model_grid(grid: Grid, pixel_size_m: float, crs: CRS | None = None) -> Grid:
 
 
 def _warp(values: np.ndarray, src: Grid, dst: Grid, resampling: Resampling, nodata: float | None) -> np.ndarray:
+    """rasterio.warp.reproject of (B, H, W) float32 bands onto ``dst``."""
     out = np.full((values.shape[0], *dst.shape), np.nan if nodata is not None else 0.0, np.float32)
     reproject(
         np.ascontiguousarray(values, dtype=np.float32),
