@@ -126,3 +126,21 @@ def test_a_track_without_los_stops_the_import(tmp_path, licsbas_tracks):
     with pytest.raises(ProductError, match=r"X_v\.tif: no LOS in the product.*add ,los=PATH"):
         import_region([parse_track_source(f"X={velocity}")], root / "volcanoes.csv", root / "roi.geojson", tmp_path / "r", 200.0)
     assert not (tmp_path / "r").exists()
+
+
+def test_tracks_without_dates_interferograms_or_a_pass(tmp_path, licsbas_tracks):
+    root, _ = licsbas_tracks
+    velocity, los = _utm_track(tmp_path, "X", -12.4)
+    args = (root / "volcanoes.csv", root / "roi.geojson", tmp_path / "r", 200.0)
+    with pytest.raises(ProductError, match=r"X_v\.tif: no stack dates; add ,start="):
+        import_region([parse_track_source(f"X={velocity},los={los}")], *args)
+    with pytest.raises(ProductError, match=r"X_v\.tif: no interferograms: add ,ifgs=GLOB"):
+        import_region([parse_track_source(f"X={velocity},los={los},start=2016-01-01,end=2020-01-01")], *args)
+    grid = Grid(UTM19S, Affine(200.0, 0, 500_000.0, 0, -200.0, 7_500_000.0), (120, 140))
+    north_only = np.zeros((3, *grid.shape))
+    north_only[1], north_only[2] = 0.6, 0.8  # no east component: the pass cannot be told
+    write_geotiff(tmp_path / "north.tif", north_only, grid)
+    source = parse_track_source(f"X={velocity},los={tmp_path / 'north.tif'},start=2016-01-01,end=2020-01-01")
+    with pytest.raises(ProductError, match=r"--track X: cannot tell the pass; add ,pass="):
+        import_region([source], *args)
+    assert not (tmp_path / "r").exists()

@@ -274,3 +274,39 @@ def test_plain_geotiff_needs_a_period(tmp_path, workspace, capsys):
         "v.tif: the file records no stack dates; give the stack period with --period-yr"
         in capsys.readouterr().err
     )
+
+
+def test_no_input_and_bad_tracks_tables(workspace, tmp_path, capsys):
+    base = ["predict", "--model", str(workspace / "model.pt"), "--out", str(tmp_path / "o")]
+    assert main(base) == 2
+    assert "predict: give at least one input map or --tracks" in capsys.readouterr().err
+    pd.DataFrame({"track_id": ["T1"], "vel": ["utm.tif"]}).to_csv(tmp_path / "t.csv", index=False)
+    assert main([*base, "--tracks", str(tmp_path / "t.csv")]) == 2
+    assert "t.csv: --tracks table lacks column(s) velocity" in capsys.readouterr().err
+    pd.DataFrame({"track_id": ["../up"], "velocity": ["x.tif"]}).to_csv(
+        tmp_path / "t.csv", index=False
+    )
+    assert main([*base, "--tracks", str(tmp_path / "t.csv")]) == 2
+    assert "track_id '../up' must be letters, digits, _ or -" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_los_that_is_not_unit_vectors(workspace, tmp_path, capsys):
+    grid = Grid(UTM19S, Affine(200.0, 0, 500_000.0, 0, -200.0, 7_500_000.0), (70, 80))
+    write_geotiff(tmp_path / "los.tif", np.full((3, 70, 80), 0.5), grid)
+    status = main(
+        [
+            "predict",
+            str(workspace / "utm.tif"),
+            "--los",
+            str(tmp_path / "los.tif"),
+            "--period-yr",
+            "5",
+            "--model",
+            str(workspace / "model.pt"),
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    assert status == 2
+    assert "los.tif: LOS components are not unit vectors" in capsys.readouterr().err
