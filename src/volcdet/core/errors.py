@@ -11,3 +11,7 @@ class RegionError(VolcdetError):
 
 class StoreError(VolcdetError):
     """A patch store is missing, truncated or inconsistent with its metadata table."""
+
+
+class ModelFileError(VolcdetError):
+    """A model file (or training resume state) is unreadable, unsafe, incomplete or foreign."""
