@@ -145,12 +145,12 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "truncated": (tmp_path / "truncated.pt", "truncated or corrupt"),
         "empty": (tmp_path / "empty.pt", "empty file"),
         "text": (tmp_path / "text.pt", "truncated or corrupt"),
-        "not a dict": (_write(tmp_path / "list.pt", [1, 2, 3]), "holds a list"),
+        "not a dict": (_write(tmp_path / "list.pt", [1, 2, 3]), r"model file \(found list\)"),
         "other format": (
             _write(tmp_path / "v2.pt", good_checkpoint(format="volcdet-model/2")),
-            r"format 'volcdet-model/2'",
+            r"not a volcdet-model/1 model file \(found volcdet-model/2\)",
         ),
-        "no format": (_write(tmp_path / "weights.pt", {"weights": 1}), "format None"),
+        "no format": (_write(tmp_path / "weights.pt", {"weights": 1}), r"\(found None\)"),
         "missing entries": (
             _write(tmp_path / "partial.pt", {"format": CHECKPOINT_FORMAT}),
             "lacks model_spec, transform, state_dict",

@@ -124,14 +124,11 @@ def load_weights_only(path: Path, what: str = "model file") -> object:
 def load_checkpoint(path: Path) -> dict:
     """Load a volcdet model file safely and check its format version and entries."""
     checkpoint = load_weights_only(path)
-    if not isinstance(checkpoint, dict):
-        raise ModelFileError(
-            f"{path}: not a {CHECKPOINT_FORMAT} model file (holds a {type(checkpoint).__name__})"
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        found = (
+            checkpoint.get("format") if isinstance(checkpoint, dict) else type(checkpoint).__name__
         )
-    if checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise ModelFileError(
-            f"{path}: not a {CHECKPOINT_FORMAT} model file (format {checkpoint.get('format')!r})"
-        )
+        raise ModelFileError(f"{path}: not a {CHECKPOINT_FORMAT} model file (found {found})")
     missing = [key for key in CHECKPOINT_KEYS if key not in checkpoint]
     if missing:
         raise ModelFileError(f"{path}: model file lacks {', '.join(missing)}")
