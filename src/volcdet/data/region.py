@@ -143,7 +143,9 @@ def _check_track_ids(table: pd.DataFrame, path: Path) -> None:
         raise RegionError(f"{path}: duplicate track_id {list(ids[ids.duplicated()])}")
 
 
-def _check_interferogram_passes(interferograms: pd.DataFrame, tracks: list[Track], path: Path):
+def _check_interferogram_passes(
+    interferograms: pd.DataFrame, tracks: list[Track], path: Path
+) -> None:
     """An interferogram listed under a track of the region must share that track's pass."""
     passes = {track.track_id: track.pass_direction for track in tracks}
     for row in interferograms.to_dict("records"):

@@ -172,7 +172,9 @@ def fit(
     """Train from scratch on the stores' samples; write best.pt, history.csv, run_info.json, PNG.
 
     ``out_dir/last.pt`` (full state) and ``best_so_far.pt`` are rewritten after every epoch; a
-    rerun with the same settings on the same data (``training_data_digest``) resumes from them. ``stop_after_epochs`` ends the call early (to test resume), as a kill would.
+    rerun with the same settings on the same data (``training_data_digest``) resumes from them;
+    otherwise it starts fresh and logs why. ``stop_after_epochs`` ends the call early (to test
+    resume), as a kill would.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
