@@ -1,9 +1,10 @@
 # Stage 1: region inputs. With no real data configured, the synthetic stand-in region is built.
+# A checkpoint: the rasters its tables list are inputs of the rules that read them.
 
 
 if config["region"]["synthetic_demo"]:
 
-    rule demo_region:
+    checkpoint demo_region:
         output:
             **region_tables(),
             dem=REGION / "dem.tif",

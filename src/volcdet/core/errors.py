@@ -15,3 +15,7 @@ class StoreError(VolcdetError):
 
 class ProductError(VolcdetError):
     """A user's velocity product (LiCSBAS, MintPy, LiCSAR, GeoTIFF) cannot be used as given."""
+
+
+class ModelFileError(VolcdetError):
+    """A model file (or training resume state) is unreadable, unsafe, incomplete or foreign."""

@@ -26,7 +26,15 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from volcdet.learning.checkpoints import build_checkpoint, save_atomic, versions
+from volcdet.core.errors import ModelFileError
+from volcdet.data.stores import store_digest
+from volcdet.learning.checkpoints import (
+    build_checkpoint,
+    load_weights_only,
+    plain,
+    save_atomic,
+    versions,
+)
 from volcdet.learning.datasets import StoreDataset, split_indices
 from volcdet.learning.device import Autocast, resolve_device
 from volcdet.learning.model import ModelSpec, VolcanoClassifier
@@ -56,6 +64,52 @@ class TrainConfig:
             {**asdict(self), **extra, "num_workers": None}, sort_keys=True, default=str
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+#: Entries of ``last.pt``, the state a killed training resumes from.
+RESUME_KEYS = (
+    "settings_digest",
+    "data_digest",
+    "state_dict",
+    "optimizer",
+    "history",
+    "best_val_loss",
+    "bad_epochs",
+    "epoch",
+)
+
+
+def training_data_digest(stores: Sequence[tuple[Path, Path]]) -> str:
+    """Hash of the training stores' contents (``volcdet.data.stores.store_digest``), in order."""
+    digest = hashlib.sha256()
+    for array_path, table_path in stores:
+        digest.update(store_digest(array_path, table_path).encode())
+    return digest.hexdigest()[:16]
+
+
+def load_resume_state(last_path: Path, settings_digest: str, data_digest: str) -> dict | None:
+    """The state in ``last_path`` if it was written with these settings on this data, else None
+    (with a warning saying why). ModelFileError when the file is unsafe or unreadable."""
+    if not last_path.is_file():
+        return None
+    try:
+        state = load_weights_only(last_path, "training resume state")
+    except ModelFileError as err:
+        raise ModelFileError(f"{err}; delete it to train from scratch") from None
+    if not isinstance(state, dict) or any(key not in state for key in RESUME_KEYS):
+        log.warning("ignoring %s and training from scratch: written by another version", last_path)
+        return None
+    if state["settings_digest"] != settings_digest:
+        log.warning("ignoring %s and training from scratch: written with other settings", last_path)
+        return None
+    if state["data_digest"] != data_digest:
+        log.warning(
+            "ignoring %s and training from scratch: written for other training data "
+            "(the stores changed since)",
+            last_path,
+        )
+        return None
+    return state
 
 
 def evaluate_logits(
@@ -118,7 +172,9 @@ def fit(
     """Train from scratch on the stores' samples; write best.pt, history.csv, run_info.json, PNG.
 
     ``out_dir/last.pt`` (full state) and ``best_so_far.pt`` are rewritten after every epoch; a
-    rerun with the same settings resumes from them. ``stop_after_epochs`` ends the call early (to test resume), as a kill would.
+    rerun with the same settings on the same data (``training_data_digest``) resumes from them;
+    otherwise it starts fresh and logs why. ``stop_after_epochs`` ends the call early (to test
+    resume), as a kill would.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -127,9 +183,10 @@ def fit(
     memory_format = torch.channels_last if autocast.enabled else torch.contiguous_format
     dataset = StoreDataset(stores)
     train_idx, val_idx = split_indices(len(dataset), cfg.validation_fraction, cfg.seed)
-    digest = cfg.digest(
+    settings_digest = cfg.digest(
         {"model": model_spec.to_dict(), "transform": transform.to_dict(), "n": len(dataset)}
     )
+    data_digest = training_data_digest(stores)
 
     torch.manual_seed(cfg.seed)
     model = VolcanoClassifier(model_spec).to(device, memory_format=memory_format)
@@ -140,20 +197,17 @@ def fit(
     best_loss, bad_epochs, start_epoch = float("inf"), 0, 1
     # Undeclared work files survive a killed job (Snakemake deletes declared outputs only).
     last_path, best_work = out_dir / "last.pt", out_dir / "best_so_far.pt"
-    if last_path.is_file():
-        state = torch.load(last_path, map_location=device, weights_only=False)
-        if state.get("digest") == digest:
-            model.load_state_dict(state["state_dict"])
-            optimizer.load_state_dict(state["optimizer"])
-            history, best_loss, bad_epochs = (
-                state["history"],
-                state["best_val_loss"],
-                state["bad_epochs"],
-            )
-            start_epoch = state["epoch"] + 1
-            log.info("resuming from %s at epoch %d", last_path, start_epoch)
-        else:
-            log.warning("ignoring %s: written with other settings", last_path)
+    state = load_resume_state(last_path, settings_digest, data_digest)
+    if state is not None:
+        model.load_state_dict(state["state_dict"])
+        optimizer.load_state_dict(state["optimizer"])
+        history, best_loss, bad_epochs = (
+            list(state["history"]),
+            state["best_val_loss"],
+            state["bad_epochs"],
+        )
+        start_epoch = state["epoch"] + 1
+        log.info("resuming from %s at epoch %d", last_path, start_epoch)
 
     val_loader = DataLoader(
         torch.utils.data.Subset(dataset, val_idx),
@@ -165,6 +219,7 @@ def fit(
         "model_spec": model_spec.to_dict(),
         "transform": transform.to_dict(),
         "stores": [[str(a), str(t)] for a, t in stores],
+        "data_digest": data_digest,
         "n_train": len(train_idx),
         "n_validation": len(val_idx),
         "device": str(device),
@@ -232,13 +287,14 @@ def fit(
         )
         save_atomic(
             {
-                "digest": digest,
+                "settings_digest": settings_digest,
+                "data_digest": data_digest,
                 "state_dict": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
-                "history": history,
-                "best_val_loss": best_loss,
-                "bad_epochs": bad_epochs,
-                "epoch": epoch,
+                "history": plain(history, "history"),
+                "best_val_loss": float(best_loss),
+                "bad_epochs": int(bad_epochs),
+                "epoch": int(epoch),
             },
             last_path,
         )
