@@ -8,7 +8,12 @@ import pytest
 import rasterio
 
 from volcdet.data.region import load_region
-from volcdet.demo.region import build_scene, generate_demo_region, track_series
+from volcdet.demo.region import (
+    DECORRELATION_NOISE_MM,
+    build_scene,
+    generate_demo_region,
+    track_series,
+)
 from volcdet.demo.spec import DEMO_TRACKS, DemoRegionSpec
 from volcdet.demo.timeseries import linear_rate
 
@@ -125,6 +130,8 @@ def test_velocity_raster_is_the_least_squares_rate_of_the_acquisitions(two_regio
 
 
 def test_interferograms_are_epoch_differences_of_the_same_series(two_regions, spec, scene):
+    """Each written interferogram is epoch2 - epoch1 of its track's series plus white noise of
+    std DECORRELATION_NOISE_MM (uncorrelated between neighbouring pixels)."""
     table = pd.read_csv(two_regions[0] / "interferograms.csv")
     for track_id, rows in table.groupby("track_id"):
         series = _series(spec, scene, track_id)
@@ -135,18 +142,24 @@ def test_interferograms_are_epoch_differences_of_the_same_series(two_regions, sp
                 slice(row["row0"], row["row0"] + spec.interferogram_size_px),
                 slice(row["col0"], row["col0"] + spec.interferogram_size_px),
             )
-            expected = (series.epoch(row["epoch2"]) - series.epoch(row["epoch1"]))[window]
-            np.testing.assert_allclose(ifg, expected, atol=1e-4, equal_nan=True)
-            assert 2.0 < np.nanstd(ifg) < 30.0  # mm: a single interferogram's atmosphere
+            difference = (series.epoch(row["epoch2"]) - series.epoch(row["epoch1"]))[window]
+            np.testing.assert_array_equal(np.isnan(ifg), np.isnan(difference))
+            residual = (ifg - difference)[np.isfinite(ifg)]
+            assert residual.std() == pytest.approx(DECORRELATION_NOISE_MM, rel=0.1)
+            assert abs(residual.mean()) < 0.2
+            pairs = (ifg - difference)[:, :-1], (ifg - difference)[:, 1:]
+            both = np.isfinite(pairs[0]) & np.isfinite(pairs[1])
+            assert abs(np.corrcoef(pairs[0][both], pairs[1][both])[0, 1]) < 0.1
+            assert np.nanstd(difference) > 2.0  # the atmosphere of the two acquisitions
 
 
 def test_velocity_noise_is_that_of_real_stacks():
-    """With the default 60 acquisitions, velocity minus the true ground rate per 128 px tile
-    (25.6 km) has a std of 0.2-1.5 mm/yr (physics notes 1.2), smaller on descending tracks."""
+    """With the default 130 acquisitions, velocity minus the true ground rate per 128 px tile
+    (25.6 km) has a std of 0.1-1.5 mm/yr (physics notes 1.2), smaller on descending tracks."""
     spec = DemoRegionSpec(**TINY | {"epochs_per_track": DemoRegionSpec().epochs_per_track})
     scene = build_scene(spec)
-    medians = {}
-    for track_id, pass_direction in DEMO_TRACKS[:3]:
+    medians: dict[str, list[float]] = {"ascending": [], "descending": []}
+    for track_id, pass_direction in DEMO_TRACKS:
         series = _series(spec, scene, track_id)
         noise = series.velocity() - series.terms[0].field
         tiles = [
@@ -154,6 +167,6 @@ def test_velocity_noise_is_that_of_real_stacks():
             for r in range(0, spec.rows - 127, 128)
             for c in range(0, spec.track_width_px - 127, 128)
         ]
-        medians[pass_direction] = float(np.median(tiles))
-        assert 0.2 < medians[pass_direction] < 1.5, (track_id, medians)
-    assert medians["descending"] < medians["ascending"]
+        medians[pass_direction].append(float(np.median(tiles)))
+        assert 0.1 < medians[pass_direction][-1] < 1.5, (track_id, medians)
+    assert np.mean(medians["descending"]) < np.mean(medians["ascending"])

@@ -59,7 +59,7 @@ def test_acquisitions_lie_on_the_12_day_grid():
         acquisition_dates(start, start + pd.Timedelta(days=36), 5, rng)
 
 
-def _series(white_mm: float = 1.5, turbulence_mm: float = 6.0, rate: float = 4.0) -> TrackSeries:
+def _series(turbulence_mm: float = 6.0, rate: float = 4.0) -> TrackSeries:
     rng = np.random.default_rng(1)
     dates = acquisition_dates(pd.Timestamp("2015-01-01"), pd.Timestamp("2019-12-31"), 20, rng)
     times = years_since(dates, dates[0])
@@ -71,7 +71,6 @@ def _series(white_mm: float = 1.5, turbulence_mm: float = 6.0, rate: float = 4.0
         ramp_east_mm_per_100km=drawn.ramp_east_mm_per_100km,
         ramp_north_mm_per_100km=drawn.ramp_north_mm_per_100km,
         stratified_trend_mm_per_km_yr=0.0,
-        white_mm=white_mm,
     )
     yy, xx = np.mgrid[0 : SHAPE[0], 0 : SHAPE[1]].astype(np.float32)
     ground = rate * np.exp(-((yy - 40) ** 2 + (xx - 30) ** 2) / 200.0).astype(np.float32)
@@ -99,7 +98,7 @@ def test_velocity_equals_the_pixelwise_fit_of_the_explicit_stack():
 
 def test_velocity_of_a_noise_free_series_is_the_ground_rate():
     """Without atmosphere the velocity is the ground rate, shifted by the reference-area mean."""
-    full = _series(white_mm=0.0, turbulence_mm=0.0)
+    full = _series(turbulence_mm=0.0)
     series = TrackSeries(full.times_yr, full.terms[:1], full.screens, full.valid, full.reference)
     ground = series.terms[0].field
     expected = ground - ground[series.reference].mean()
@@ -126,7 +125,7 @@ def test_screens_are_reproducible_and_independent_between_acquisitions():
 
 @pytest.mark.parametrize("scale_index", [0, 1, 2])
 def test_turbulence_has_the_requested_std(scale_index):
-    """Unit-variance amplitude spectra: the screen std is sqrt(sigma^2 + white^2)."""
+    """Unit-variance amplitude spectra: the screen std is sigma, for every outer scale."""
     n = 8
     params = EpochAtmosphere(
         turbulence_mm=np.full(n, 5.0),
@@ -135,8 +134,7 @@ def test_turbulence_has_the_requested_std(scale_index):
         ramp_east_mm_per_100km=np.zeros(n),
         ramp_north_mm_per_100km=np.zeros(n),
         stratified_trend_mm_per_km_yr=0.0,
-        white_mm=1.5,
     )
     screens = TurbulenceScreens((256, 320), PIXEL_M, params, (5, 8, 1))
     stds = [screens.screen(i).std() for i in range(n)]
-    assert np.mean(stds) == pytest.approx(np.hypot(5.0, 1.5), rel=0.15)
+    assert np.mean(stds) == pytest.approx(5.0, rel=0.15)

@@ -7,13 +7,14 @@ Each acquisition gets its own (Hanssen 2001, Radar Interferometry, ch. 4):
   and 2 km and k^-11/3 below 2 km (2-D forms of Hanssen's -5/3 and -8/3 one-dimensional
   regimes), flat beyond L0 in {6, 15, 40} km; synthesised up to wavelengths of 4 pixels
   (the power beyond is negligible) with a standard deviation that varies between acquisitions
-  (log-normal, median 7 mm ascending evening passes and 4 mm descending morning passes, up to
-  1.6 x in the Altiplano wet season, December-March);
-* white noise (phase noise of the acquisition), uniform, std 1.5 mm;
+  (log-normal, median 4.5 mm on ascending evening passes and 2.6 mm on descending morning
+  passes, up to 1.6 x in the Altiplano wet season, December-March). With ~130 acquisitions
+  over 5 years this gives the paper's residual noise of real velocity maps, a cumulative peak of
+  about 8.3 mm (ascending) and 4.6 mm (descending) per 51.2 km patch (Beker et al. 2023, 2.2);
 * stratified delay k (h - h_ref) with k = N(0, 3 mm/km) + 4 mm/km x seasonal cycle (peak in
-  February) + a residual trend of N(0, 1) mm/km/yr per track that varies by 0.3 mm/km/yr over
-  ~60 km (physics notes 5.1 item 1: ~1 mm/yr/km of elevation-correlated velocity error after
-  correction; Parker et al. 2015 for the per-interferogram size);
+  February) + a residual trend of N(0, 0.6) mm/km/yr per track that varies by 0.2 mm/km/yr
+  over ~60 km (physics notes 5.1 item 1 suggests up to ~1 mm/yr/km of elevation-correlated
+  velocity error after correction; Parker et al. 2015 for the per-interferogram size);
 * a long-wavelength ramp of N(0, 2) mm per 100 km in east and north, plus a trend of
   N(0, 0.3) mm/yr per 100 km (orbit and reference residuals).
 
@@ -34,7 +35,7 @@ from volcdet.demo.fields import radial_wavenumber
 
 #: Median per-acquisition std of the turbulent delay (mm): evening ascending passes are more
 #: turbulent than morning descending ones over the Andes.
-TURBULENCE_MEDIAN_MM = {"ascending": 5.0, "descending": 3.0}
+TURBULENCE_MEDIAN_MM = {"ascending": 4.5, "descending": 2.6}
 #: Log-normal spread of the per-acquisition std.
 TURBULENCE_LOG_SPREAD = 0.35
 #: Outer scales of the turbulence (m); each acquisition uses one of them.
@@ -43,8 +44,10 @@ OUTER_SCALES_M = (6_000.0, 15_000.0, 40_000.0)
 REGIME_BREAK_M = 2_000.0
 #: Shortest wavelength synthesised, in pixels.
 BAND_LIMIT_PX = 4
-#: Std of the per-acquisition white noise (mm).
-WHITE_NOISE_MM = 1.5
+#: Std of the per-track residual trend of the stratified delay (mm per km of relief per year)
+#: and of its spatial variation over ~60 km.
+STRATIFIED_TREND_MM_PER_KM_YR = 0.6
+STRATIFIED_DRIFT_MM_PER_KM_YR = 0.2
 #: Decimal-year phase of the wet-season peak (mid-February).
 WET_SEASON_PEAK = 0.12
 
@@ -65,7 +68,6 @@ class EpochAtmosphere:
     ramp_east_mm_per_100km: np.ndarray
     ramp_north_mm_per_100km: np.ndarray
     stratified_trend_mm_per_km_yr: float
-    white_mm: float = WHITE_NOISE_MM
 
 
 def draw_epoch_atmosphere(
@@ -81,7 +83,7 @@ def draw_epoch_atmosphere(
         * (1.0 + 0.6 * wet)
     )
     centred = times_yr - times_yr.mean()
-    trend = float(rng.normal(0.0, 1.0))
+    trend = float(rng.normal(0.0, STRATIFIED_TREND_MM_PER_KM_YR))
     ramp_trend = rng.normal(0.0, 0.3, 2)
     return EpochAtmosphere(
         turbulence_mm=sigma,
@@ -104,11 +106,11 @@ def turbulence_amplitude(k: np.ndarray, outer_scale_m: float) -> np.ndarray:
 
 
 class TurbulenceScreens:
-    """The turbulent screens plus white noise of every acquisition of one track (mm, float32).
+    """The turbulent screens of every acquisition of one track (mm, float32).
 
-    Screen i = sigma_i * irfft2(A_g(i) * Z_i) + white_i, where Z_i (complex normal, inside the
-    band limit only) and white_i come from ``default_rng([*key, i])``; A_g is the amplitude of
-    outer scale g scaled to unit variance on this grid.
+    Screen i = sigma_i * irfft2(A_g(i) * Z_i), where Z_i (complex normal, inside the band limit
+    only) comes from ``default_rng([*key, i])``; A_g is the amplitude of outer scale g scaled to
+    unit variance on this grid.
     """
 
     def __init__(
@@ -133,18 +135,14 @@ class TurbulenceScreens:
             variance = float((weight * amplitude**2).sum()) / float(ny * nx) ** 2
             self._amplitudes.append((amplitude / np.sqrt(variance)).astype(np.float32))
 
-    def _draws(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """(band-limited complex coefficients, white noise) of acquisition i."""
+    def _draws(self, i: int) -> np.ndarray:
+        """Band-limited complex coefficients of acquisition i."""
         rng = np.random.default_rng([*self.key, i])
         parts = rng.standard_normal((2, self._rows.size, self._cols.size), dtype=np.float32)
         coefficients = np.empty(parts.shape[1:], np.complex64)
         coefficients.real = parts[0]
         coefficients.imag = parts[1]
-        half_width = np.float32(np.sqrt(3.0) * self.params.white_mm)
-        white = rng.random(self.shape, dtype=np.float32)
-        white *= 2.0 * half_width
-        white -= half_width
-        return coefficients, white
+        return coefficients
 
     def _synthesise(self, spectrum_box: np.ndarray) -> np.ndarray:
         ny, nx = self.shape
@@ -157,23 +155,18 @@ class TurbulenceScreens:
         return scale * self._amplitudes[int(self.params.scale_index[i])] * coefficients
 
     def screen(self, i: int) -> np.ndarray:
-        """Turbulence plus white noise of acquisition i."""
-        coefficients, white = self._draws(i)
-        return self._synthesise(self._coloured(i, coefficients)) + white
+        """Turbulent delay of acquisition i."""
+        return self._synthesise(self._coloured(i, self._draws(i)))
 
     def difference(self, i: int, j: int) -> np.ndarray:
         """screen(j) - screen(i), in one inverse FFT."""
-        ci, wi = self._draws(i)
-        cj, wj = self._draws(j)
-        return self._synthesise(self._coloured(j, cj) - self._coloured(i, ci)) + (wj - wi)
+        return self._synthesise(
+            self._coloured(j, self._draws(j)) - self._coloured(i, self._draws(i))
+        )
 
     def weighted_sum(self, weights: np.ndarray) -> np.ndarray:
         """sum_i weights_i screen(i), accumulated in the Fourier domain (one inverse FFT)."""
         box = np.zeros((self._rows.size, self._cols.size), np.complex64)
-        white_sum = np.zeros(self.shape, np.float32)
         for i, weight in enumerate(np.asarray(weights, dtype=np.float64)):
-            coefficients, white = self._draws(i)
-            box += np.float32(weight) * self._coloured(i, coefficients)
-            white *= np.float32(weight)
-            white_sum += white
-        return self._synthesise(box) + white_sum
+            box += np.float32(weight) * self._coloured(i, self._draws(i))
+        return self._synthesise(box)

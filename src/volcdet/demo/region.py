@@ -22,7 +22,11 @@ from affine import Affine
 from volcdet.core.los import project_enu_to_los
 from volcdet.data.rasters import Grid, write_geotiff
 from volcdet.data.region import lonlat_to_grid_xy
-from volcdet.demo.atmosphere_series import TurbulenceScreens, draw_epoch_atmosphere
+from volcdet.demo.atmosphere_series import (
+    STRATIFIED_DRIFT_MM_PER_KM_YR,
+    TurbulenceScreens,
+    draw_epoch_atmosphere,
+)
 from volcdet.demo.confounders import (
     confounder_rate_enu,
     downslope_creep_enu_mm_yr,
@@ -45,6 +49,9 @@ log = logging.getLogger(__name__)
 
 #: Side of the reference window of each track (px): ~3 km, as a LiCSBAS reference area.
 REFERENCE_PX = 15
+#: Std of the decorrelation (phase) noise of one interferogram (mm): white, per pair, so it
+#: belongs to the interferogram, not to the acquisitions (Zebker & Villasenor 1992).
+DECORRELATION_NOISE_MM = 2.0
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,7 @@ def track_series(
     params = draw_epoch_atmosphere(dates, times, pass_direction, atmosphere_rng)
     dem = scene.dem_m[:, cols]
     relief_km = (dem - np.float32(np.median(dem))) / np.float32(1000.0)
-    drift = 0.3 * fractal_field(
+    drift = STRATIFIED_DRIFT_MM_PER_KM_YR * fractal_field(
         shape, spec.pixel_size_m, 4.0, atmosphere_rng, outer_scale_m=60_000.0
     )
     east, north = spec.east_north_m(cols=cols)
@@ -225,7 +232,10 @@ def _write_interferograms(
     series: TrackSeries,
     dates: pd.DatetimeIndex,
 ) -> list[dict[str, str]]:
-    """Interferograms of consecutive acquisitions of the track's own series, cropped windows."""
+    """Interferograms of consecutive acquisitions of the track's own series, cropped windows.
+
+    Each is epoch(i + 1) - epoch(i) of the series plus its own white decorrelation noise.
+    """
     rng = spec.stream(Stream.INTERFEROGRAMS, index)
     size = spec.interferogram_size_px
     rows = []
@@ -244,6 +254,7 @@ def _write_interferograms(
         if window is None:
             continue
         ifg = series.interferogram(i, i + 1)[window]
+        ifg += rng.normal(0.0, DECORRELATION_NOISE_MM, ifg.shape).astype(np.float32)
         date1, date2 = dates[i], dates[i + 1]
         rel = f"interferograms/{track_id}_{date1:%Y%m%d}_{date2:%Y%m%d}.tif"
         write_geotiff(

@@ -27,6 +27,10 @@ DEMO_TRACKS = (
 )
 
 
+#: Most acquisitions a track can have: 12-day slots in the shortest (4.6-yr) stack.
+MAX_EPOCHS = 140
+
+
 class Stream(IntEnum):
     """Component ids: each component draws from ``default_rng([seed, id, ...])`` alone."""
 
@@ -53,7 +57,7 @@ class DemoRegionSpec:
     track_width_px: int = 1536
     pixel_size_m: float = 200.0
     frame_size_px: int = 512
-    epochs_per_track: int = 60
+    epochs_per_track: int = 130
     interferograms_per_track: int = 6
     interferogram_size_px: int = 384
 
@@ -66,9 +70,9 @@ class DemoRegionSpec:
             raise ValueError(
                 f"demo_region.interferogram_size_px ({self.interferogram_size_px}) exceeds the track"
             )
-        if self.epochs_per_track < 3:
+        if not 3 <= self.epochs_per_track <= MAX_EPOCHS:
             raise ValueError(
-                f"demo_region.epochs_per_track must be >= 3, got {self.epochs_per_track}"
+                f"demo_region.epochs_per_track must be in 3-{MAX_EPOCHS}, got {self.epochs_per_track}"
             )
 
     @property
