@@ -27,7 +27,6 @@ import numpy as np
 from volcdet.demo.fields import fractal_field
 from volcdet.demo.spec import DemoRegionSpec
 
-KINDS = ("fault_creep", "landslide", "aquifer_subsidence", "salt_lake")
 #: Distance from a fault trace (km) at which its creep signal is tapered to zero.
 FAULT_REACH_KM = 40.0
 

@@ -20,7 +20,7 @@ def synthetic_dem_m(spec: DemoRegionSpec, layout: Layout) -> np.ndarray:
     aquifer basins are flattened to their low ground.
     """
     rng = spec.stream(Stream.TERRAIN)
-    east, north = spec.east_north_m()
+    east, _ = spec.east_north_m()
     p = spec.pixel_size_m
     _, _, roi_c0, roi_c1 = layout.roi_px
     arc_east = (0.5 * (roi_c0 + roi_c1) + 0.5) * p
@@ -28,13 +28,12 @@ def synthetic_dem_m(spec: DemoRegionSpec, layout: Layout) -> np.ndarray:
     west_width = max(roi_c0 * p, 1.0)
     edge = roi_c0 * p - 0.25 * west_width
     depression = np.clip((edge - east) / (0.5 * west_width), 0.0, 1.0)
-    dem = (
+    profile = (
         3900.0
         + 900.0 * np.exp(-(((east - arc_east) / (0.6 * half_width)) ** 2))
         - 1300.0 * depression**2 * (3.0 - 2.0 * depression)
-        + 0.0 * north
     )
-    dem = dem + 280.0 * fractal_field(spec.shape, p, 3.4, rng)
+    dem = np.broadcast_to(profile, spec.shape) + 280.0 * fractal_field(spec.shape, p, 3.4, rng)
     rough = np.abs(fractal_field(spec.shape, p, 3.0, rng))
     dem = dem + (160.0 + 0.2 * (dem - 3900.0).clip(0)) * rough
     rr, cc = np.ogrid[0 : spec.rows, 0 : spec.cols]

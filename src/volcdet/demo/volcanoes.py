@@ -215,7 +215,8 @@ class SourceField:
 
 def source_field(spec: DemoRegionSpec, index: int, volcano: Volcano) -> SourceField:
     """Evaluate a deforming volcano's shape around its summit; footprint from |u| >= 20% of peak."""
-    assert volcano.source is not None
+    if volcano.source is None:
+        raise ValueError(f"{volcano.name} has no deformation source")
     half = round(SOURCE_WINDOW_M / spec.pixel_size_m)
     r0, c0 = max(0, round(volcano.row) - half), max(0, round(volcano.col) - half)
     r1, c1 = (
