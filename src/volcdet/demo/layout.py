@@ -1,6 +1,7 @@
-"""Where everything sits: deforming volcanoes on the frame lattice, quiet volcanoes, confounders.
+"""Where everything sits: volcanoes on the frame lattice, more quiet volcanoes, confounders.
 
-Inside the ROI: the deforming lattice, a quiet volcano at each interior lattice corner and, at the
+Inside the ROI: the lattice (deforming volcanoes and a sixth quiet ones, whose frames are free
+of deformation), a quiet volcano at each interior lattice corner and, at the
 first four corners, a landslide on that volcano's flank, an aquifer basin, a creeping fault and a
 small salt lake beside it (so test frames see them). Outside the ROI (background tiles): large
 salt lakes, aquifer basins and a fault in the west and east strips, quiet volcanoes, and
@@ -26,9 +27,9 @@ from volcdet.demo.spec import DemoRegionSpec, Stream
 from volcdet.demo.volcanoes import (
     Lattice,
     Volcano,
-    deforming_volcanoes,
     frame_conflicts,
     frame_lattice,
+    lattice_volcanoes,
     quiet_volcano,
     roi_bounds_px,
     source_field,
@@ -133,14 +134,16 @@ class _Catalogue:
         self.placer.reserve(volcano.row, volcano.col, volcano.cone_radius_km * self.px_per_km)
 
 
-def _deforming(
+def _lattice(
     spec: DemoRegionSpec, lattice: Lattice
 ) -> tuple[list[Volcano], np.ndarray, dict[str, float]]:
-    """Deforming volcanoes, their summed ENU rates (mm/yr) and footprints; checks the spacing."""
-    volcanoes = deforming_volcanoes(spec, lattice)
+    """Lattice volcanoes, the deforming ones' summed ENU rates (mm/yr) and footprints (km)."""
+    volcanoes = lattice_volcanoes(spec, lattice)
     volcanic = np.zeros((3, *spec.shape), np.float32)
     footprints: dict[str, float] = {}
     for index, volcano in enumerate(volcanoes):
+        if not volcano.deforming:
+            continue
         part = source_field(spec, index, volcano)
         volcanic[:, part.rows, part.cols] += part.enu_mm_yr
         footprints[volcano.name] = part.footprint_km
@@ -194,10 +197,11 @@ def build_layout(spec: DemoRegionSpec) -> Layout:
     """Place every volcano and confounder; evaluate the deforming sources and check the spacing."""
     lattice = frame_lattice(spec)
     roi = roi_bounds_px(spec, lattice)
-    volcanoes, volcanic, footprints = _deforming(spec, lattice)
+    volcanoes, volcanic, footprints = _lattice(spec, lattice)
     placer = Placer()
     for v in volcanoes:
-        placer.reserve(v.row, v.col, footprints[v.name] * 1000.0 / spec.pixel_size_m)
+        radius_km = footprints[v.name] if v.deforming else v.cone_radius_km
+        placer.reserve(v.row, v.col, radius_km * 1000.0 / spec.pixel_size_m)
     catalogue = _Catalogue(spec, spec.stream(Stream.CONFOUNDERS), placer)
     _fill_roi(catalogue, lattice)
     _fill_strips(catalogue, roi, max(2, 2 * len(lattice.rows)))

@@ -1,8 +1,9 @@
-"""The demo's volcano catalogue: deforming volcanoes on a frame-spaced lattice, quiet ones between.
+"""The demo's volcano catalogue: deforming volcanoes on a frame-spaced lattice, quiet ones too.
 
-Deforming volcanoes sit on a jittered lattice whose spacing keeps every other deforming volcano
-and its footprint out of each one's frame: spacing = frame_size / 2 + largest footprint +
-2 x jitter (+ 2 px). Each carries one shape of ``volcdet.demo.shapes`` with a depth, a peak rate
+Volcanoes sit on a jittered lattice whose spacing keeps every other deforming volcano and its
+footprint out of each one's frame: spacing = frame_size / 2 + largest footprint +
+2 x jitter (+ 2 px). A sixth of the nodes hold quiet volcanoes, whose frames are thus free of
+deformation. Each carries one shape of ``volcdet.demo.shapes`` with a depth, a peak rate
 (most below one fringe over the stack) and a sense (uplift or subsidence). The footprint written
 to the catalogue is measured on the field itself: the largest distance from the catalogued
 summit at which |u| reaches 20% of its peak.
@@ -22,6 +23,8 @@ from volcdet.demo.spec import DemoRegionSpec, Stream
 MAX_FOOTPRINT_M = 24_000.0
 #: Share of the peak |u| that bounds a footprint.
 FOOTPRINT_LEVEL = 0.2
+#: Share of the lattice nodes whose volcano is quiet (rounded, at least one).
+QUIET_NODE_SHARE = 1 / 6
 #: Random shift of each deforming volcano from its lattice node (px, each axis).
 JITTER_PX = 12
 #: Half-side of the window on which a source is evaluated (m); a cosine taper over its outer
@@ -161,11 +164,17 @@ def _cone(rng: np.random.Generator) -> tuple[float, float]:
     return float(rng.uniform(700.0, 2000.0)), float(rng.uniform(4.0, 9.0))
 
 
-def deforming_volcanoes(spec: DemoRegionSpec, lattice: Lattice) -> list[Volcano]:
-    """One deforming volcano per lattice node (jittered), sources handed out in random node order."""
+def lattice_volcanoes(spec: DemoRegionSpec, lattice: Lattice) -> list[Volcano]:
+    """A volcano on every lattice node (jittered): deforming ones, plus a sixth left quiet.
+
+    The quiet nodes (at least one when there are two nodes or more) are as far from the
+    deforming volcanoes as the spacing rule puts any two, so their frames hold no deforming
+    footprint: the clean negatives of the test set. Sources are handed out in random node order.
+    """
     rng = spec.stream(Stream.VOLCANOES)
     nodes = [(r, c) for r in lattice.rows for c in lattice.cols]
-    sources = deforming_sources(spec, len(nodes))
+    n_quiet = max(1, round(len(nodes) * QUIET_NODE_SHARE)) if len(nodes) > 1 else 0
+    sources = deforming_sources(spec, len(nodes) - n_quiet)
     order = rng.permutation(len(nodes))
     volcanoes = []
     for i, node in enumerate(order):
@@ -178,7 +187,7 @@ def deforming_volcanoes(spec: DemoRegionSpec, lattice: Lattice) -> list[Volcano]
                 col=float(col + rng.uniform(-JITTER_PX, JITTER_PX)),
                 cone_height_m=height,
                 cone_radius_km=radius,
-                source=sources[i],
+                source=sources[i] if i < len(sources) else None,
             )
         )
     return sorted(volcanoes, key=lambda v: (round(v.row), v.col))
