@@ -2,7 +2,7 @@
 
 Every acquisition holds the ground displacement at its date plus its own atmosphere
 (``volcdet.demo.atmosphere_series``); the velocity is the per-pixel least-squares linear rate of
-that series (ordinary least squares with an intercept, as LiCSBAS step 1-6 fits the cumulative
+that series (ordinary least squares with an intercept, as LiCSBAS step 13 fits the cumulative
 displacement, Morishita et al. 2020, Remote Sens. 12:424):
 
     v = sum_i w_i d_i,   w_i = (t_i - mean t) / sum_j (t_j - mean t)^2.
