@@ -59,8 +59,9 @@ def test_imported_licsbas_region_runs_the_tiny_workflow(tmp_path):
 
     config["region"] = {"path": "data/imported", "synthetic_demo": False}
     config["simulation"]["los_sets"] = len(TRACKS)
-    # Two sets must still hold the simulated negatives FT4 draws per pass (twice the background).
-    config["simulation"]["samples_per_set"] = 64
+    # FT3/FT4 draw as many descending simulated samples of each class as there are background
+    # tiles (48 here), and only one of the two imported tracks is descending.
+    config["simulation"]["samples_per_set"] = 128
     (tmp_path / "work/config.yaml").write_text(yaml.safe_dump(config))
     command = [
         sys.executable,
