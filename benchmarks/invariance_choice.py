@@ -35,15 +35,11 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from volcdet.core.constants import FRINGE_MM
+from volcdet.data.rasters import read_raster
 from volcdet.data.stores import open_store
 from volcdet.evaluation.probes import ProbeSpec, probe_negatives
-from volcdet.inference.scan import (
-    ScanSpec,
-    padded_to_window,
-    plan_windows,
-    read_and_check,
-    score_windows,
-)
+from volcdet.inference.scan import padded_to_window, plan_windows, score_windows
+from volcdet.inference.spec import ScanSpec
 from volcdet.learning.checkpoints import model_from_checkpoint
 from volcdet.learning.datasets import StoreDataset, split_indices
 from volcdet.learning.model import ModelSpec
@@ -145,7 +141,8 @@ def evaluate(model_path: Path, stores, base: Path, offsets_n: int) -> dict:
     result["test_n_clean"] = int(clean.sum())
     tracks = pd.read_csv(base / "data/demo/tracks.csv").set_index("track_id")
     row = tracks.loc[SCAN_TRACK]
-    velocity, grid = read_and_check(base / "data/demo" / row.velocity, base / "data/demo" / row.los)
+    bands, grid = read_raster(base / "data/demo" / row.velocity, expected_bands=1)
+    velocity = bands[0]
     period = (pd.Timestamp(row.end) - pd.Timestamp(row.start)).days / 365.25
     window = model.spec.input_size_px * transform.downsample
     flagged = []

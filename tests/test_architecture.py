@@ -23,11 +23,7 @@ ALLOWED_IMPORTS: dict[str, set[str]] = {
 }
 
 #: Upward imports tolerated until the issue that removes them lands (module -> imported module).
-KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
-    # issue 14 rewrites the demo region without any simulator code
-    ("volcdet.demo.region", "volcdet.simulation.random_fields"),
-    ("volcdet.demo.region", "volcdet.simulation.sources"),
-}
+KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
 
 
 #: The simulator's noise path (issue 13): code that draws the training noise.

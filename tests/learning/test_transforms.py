@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from volcdet.core.constants import FRINGE_MM
+from volcdet.core.errors import ModelFileError
 from volcdet.learning.transforms import InputTransform, circular_mean_phase
 
 RAW = InputTransform(channels=3, reference="none")
@@ -68,10 +69,24 @@ def test_reference_is_the_circular_mean_and_nan_fills_it():
     assert circular_mean_phase(torch.full((1, 2, 2), float("nan"))).item() == 0.0
 
 
-def test_model_files_without_reference_keep_the_raw_transform():
-    old = {k: v for k, v in REFERENCED.to_dict().items() if k != "reference"}
-    assert InputTransform.from_dict(old).reference == "none"
-    assert InputTransform.from_dict(REFERENCED.to_dict()) == REFERENCED
+def test_model_files_without_reference_keep_the_raw_transform(tmp_path):
+    """Model files written before issue 13 were trained on the plain wrap: they keep it."""
+    from volcdet.learning.checkpoints import build_checkpoint, model_from_checkpoint, save_atomic
+    from volcdet.learning.model import ModelSpec, VolcanoClassifier
+
+    spec = ModelSpec("test_resnet", input_size_px=16, hidden_units=4, dropout=0.0)
+    checkpoint = build_checkpoint(VolcanoClassifier(spec), spec, REFERENCED, {}, 1, 0.1)
+    save_atomic(checkpoint, tmp_path / "new.pt")
+    assert model_from_checkpoint(tmp_path / "new.pt")[1] == REFERENCED
+    del checkpoint["transform"]["reference"]
+    save_atomic(checkpoint, tmp_path / "old.pt")
+    assert model_from_checkpoint(tmp_path / "old.pt")[1] == InputTransform(reference="none")
+    checkpoint["transform"]["reference"] = "median"
+    save_atomic(checkpoint, tmp_path / "bad.pt")
+    with pytest.raises(
+        ModelFileError, match=r"bad\.pt: entry transform is invalid \(ValueError: input reference"
+    ):
+        model_from_checkpoint(tmp_path / "bad.pt")
     with pytest.raises(ValueError, match="input reference 'median' is not one of"):
         InputTransform(reference="median")
 

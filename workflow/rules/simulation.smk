@@ -4,6 +4,7 @@
 checkpoint los_geometries:
     input:
         unpack(region_tables),
+        track_rasters=track_rasters,
     output:
         "results/simulation/los_sets.csv",
     log:

@@ -4,6 +4,7 @@
 rule variograms:
     input:
         unpack(region_tables),
+        interferogram_rasters=interferogram_rasters,
     output:
         table="results/variograms/variograms.csv",
         summary="results/variograms/pass_summary.csv",

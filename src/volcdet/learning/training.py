@@ -29,7 +29,15 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from volcdet.core.constants import FRINGE_MM
-from volcdet.learning.checkpoints import build_checkpoint, save_atomic, versions
+from volcdet.core.errors import ModelFileError
+from volcdet.data.stores import store_digest
+from volcdet.learning.checkpoints import (
+    build_checkpoint,
+    load_weights_only,
+    plain,
+    save_atomic,
+    versions,
+)
 from volcdet.learning.datasets import StoreDataset, split_indices
 from volcdet.learning.device import (
     Precision,
@@ -66,6 +74,52 @@ class TrainConfig:
             {**asdict(self), **extra, "num_workers": None}, sort_keys=True, default=str
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+#: Entries of ``last.pt``, the state a killed training resumes from.
+RESUME_KEYS = (
+    "settings_digest",
+    "data_digest",
+    "state_dict",
+    "optimizer",
+    "history",
+    "best_val_loss",
+    "bad_epochs",
+    "epoch",
+)
+
+
+def training_data_digest(stores: Sequence[tuple[Path, Path]]) -> str:
+    """Hash of the training stores' contents (``volcdet.data.stores.store_digest``), in order."""
+    digest = hashlib.sha256()
+    for array_path, table_path in stores:
+        digest.update(store_digest(array_path, table_path).encode())
+    return digest.hexdigest()[:16]
+
+
+def load_resume_state(last_path: Path, settings_digest: str, data_digest: str) -> dict | None:
+    """The state in ``last_path`` if it was written with these settings on this data, else None
+    (with a warning saying why). ModelFileError when the file is unsafe or unreadable."""
+    if not last_path.is_file():
+        return None
+    try:
+        state = load_weights_only(last_path, "training resume state")
+    except ModelFileError as err:
+        raise ModelFileError(f"{err}; delete it to train from scratch") from None
+    if not isinstance(state, dict) or any(key not in state for key in RESUME_KEYS):
+        log.warning("ignoring %s and training from scratch: written by another version", last_path)
+        return None
+    if state["settings_digest"] != settings_digest:
+        log.warning("ignoring %s and training from scratch: written with other settings", last_path)
+        return None
+    if state["data_digest"] != data_digest:
+        log.warning(
+            "ignoring %s and training from scratch: written for other training data "
+            "(the stores changed since)",
+            last_path,
+        )
+        return None
+    return state
 
 
 def evaluate_logits(
@@ -127,8 +181,9 @@ def fit(
     """Train from scratch on the stores' samples; write best.pt, history.csv, run_info.json, PNG.
 
     ``out_dir/last.pt`` (full state) and ``best_so_far.pt`` are rewritten after every epoch; a
-    rerun with the same settings resumes from them. ``stop_after_epochs`` ends the call early
-    (to test resume), as a kill would. ``precision`` overrides the device's rule
+    rerun with the same settings on the same data (``training_data_digest``) resumes from them;
+    otherwise it starts fresh and logs why. ``stop_after_epochs`` ends the call early (to test
+    resume), as a kill would. ``precision`` overrides the device's rule
     (``volcdet.learning.device.choose_precision``), e.g. to run the fp16 + GradScaler path on
     the CPU in tests.
     """
@@ -185,7 +240,7 @@ def _fit(
     device = precision.device
     dataset = StoreDataset(stores)
     train_idx, val_idx = split_indices(len(dataset), cfg.validation_fraction, cfg.seed)
-    digest = cfg.digest(
+    settings_digest = cfg.digest(
         {
             "model": model_spec.to_dict(),
             "transform": transform.to_dict(),
@@ -193,6 +248,7 @@ def _fit(
             "precision": precision.mode,
         }
     )
+    data_digest = training_data_digest(stores)
 
     torch.manual_seed(cfg.seed)
     model = VolcanoClassifier(model_spec).to(device, memory_format=precision.memory_format)
@@ -204,22 +260,19 @@ def _fit(
     best_loss, bad_epochs, start_epoch = float("inf"), 0, 1
     # Undeclared work files survive a killed job (Snakemake deletes declared outputs only).
     last_path, best_work = out_dir / "last.pt", out_dir / "best_so_far.pt"
-    if last_path.is_file():
-        state = torch.load(last_path, map_location=device, weights_only=False)
-        if state.get("digest") == digest:
-            model.load_state_dict(state["state_dict"])
-            optimizer.load_state_dict(state["optimizer"])
-            if scaler is not None and state.get("scaler"):
-                scaler.load_state_dict(state["scaler"])
-            history, best_loss, bad_epochs = (
-                state["history"],
-                state["best_val_loss"],
-                state["bad_epochs"],
-            )
-            start_epoch = state["epoch"] + 1
-            log.info("resuming from %s at epoch %d", last_path, start_epoch)
-        else:
-            log.warning("ignoring %s: written with other settings", last_path)
+    state = load_resume_state(last_path, settings_digest, data_digest)
+    if state is not None:
+        model.load_state_dict(state["state_dict"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scaler is not None and state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
+        history, best_loss, bad_epochs = (
+            list(state["history"]),
+            state["best_val_loss"],
+            state["bad_epochs"],
+        )
+        start_epoch = state["epoch"] + 1
+        log.info("resuming from %s at epoch %d", last_path, start_epoch)
 
     val_loader = _loader(torch.utils.data.Subset(dataset, val_idx), cfg, cfg.seed)
     run_info = {
@@ -227,6 +280,7 @@ def _fit(
         "model_spec": model_spec.to_dict(),
         "transform": transform.to_dict(),
         "stores": [[str(a), str(t)] for a, t in stores],
+        "data_digest": data_digest,
         "n_train": len(train_idx),
         "n_validation": len(val_idx),
         "device": str(device),
@@ -303,14 +357,15 @@ def _fit(
         )
         save_atomic(
             {
-                "digest": digest,
+                "settings_digest": settings_digest,
+                "data_digest": data_digest,
                 "state_dict": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "scaler": scaler.state_dict() if scaler is not None else None,
-                "history": history,
-                "best_val_loss": best_loss,
-                "bad_epochs": bad_epochs,
-                "epoch": epoch,
+                "history": plain(history, "history"),
+                "best_val_loss": float(best_loss),
+                "bad_epochs": int(bad_epochs),
+                "epoch": int(epoch),
             },
             last_path,
         )

@@ -19,9 +19,8 @@ referenced phase, i.e. the patch's own reference level for the default 0.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import torch
@@ -78,12 +77,6 @@ class InputTransform:
     def to_dict(self) -> dict:
         """Parameters for the self-describing model file."""
         return asdict(self)
-
-    @classmethod
-    def from_dict(cls, entry: Mapping[str, Any]) -> InputTransform:
-        """Inverse of ``to_dict``; a model file written before the ``reference`` field existed
-        was trained without referencing and keeps ``reference = "none"``."""
-        return cls(**{"reference": "none", **entry})
 
 
 def circular_mean_phase(phase: torch.Tensor) -> torch.Tensor:
