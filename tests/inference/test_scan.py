@@ -189,6 +189,44 @@ def test_torchscript_export_gives_the_same_probabilities(tmp_path, model_file):
     with torch.no_grad():
         expected = torch.sigmoid(model(transform(patches)))
         np.testing.assert_allclose(traced(patches).numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
+        # The exported module carries the referenced transform: a constant changes nothing.
+        np.testing.assert_allclose(
+            traced(patches + 9.3).numpy(), traced(patches).numpy(), rtol=0, atol=1e-4
+        )
     extra = {"volcdet.json": ""}
     torch.jit.load(str(path), _extra_files=extra)
     assert json.loads(extra["volcdet.json"])["patch_size_px"] == WINDOW
+
+
+def test_shifting_the_map_by_a_constant_flags_the_same_windows(tmp_path, trained_model_file):
+    """A map + 1, 2, 3 mm/yr (another reference point) flags the same windows (issue 13)."""
+    from conftest import tiny_deformation_patches
+
+    rows, cols = 160, 192
+    grid = small_grid(rows, cols)
+    patches, _ = tiny_deformation_patches(30, 32, seed=21)
+    velocity = np.block([[patches[5 * r + c] for c in range(6)] for r in range(5)]) / 5.0
+    los = np.moveaxis(los_unit_vector(np.full((rows, cols), 39.0), -167.6), -1, 0)
+    write_geotiff(tmp_path / "los.tif", los, grid, ["east", "north", "up"])
+    spec = ScanSpec(stride_px=16, threshold=0.0)
+    flags = {}
+    for shift in (0.0, 1.0, 2.0, 3.0):
+        write_geotiff(tmp_path / f"v{shift:g}.tif", velocity + shift, grid)
+        flagged = scan_velocity_map(
+            tmp_path / f"v{shift:g}.tif",
+            tmp_path / "los.tif",
+            trained_model_file,
+            tmp_path / f"out{shift:g}",
+            spec,
+            period_yr=5.0,
+            units="mm/yr",
+        )
+        flags[shift] = flagged.set_index(["row0", "col0"]).probability
+    n_windows = len(flags[0.0])
+    threshold = float(flags[0.0].median())  # a threshold that splits the windows
+    assert 0 < int((flags[0.0] >= threshold).sum()) < n_windows
+    for shift in (1.0, 2.0, 3.0):
+        pd.testing.assert_index_equal(flags[shift].index, flags[0.0].index)
+        differ = ((flags[shift] >= threshold) != (flags[0.0] >= threshold)).sum()
+        assert differ <= 0.02 * n_windows, (shift, differ)
+        np.testing.assert_allclose(flags[shift].to_numpy(), flags[0.0].to_numpy(), atol=1e-4)

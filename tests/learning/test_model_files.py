@@ -123,7 +123,7 @@ def test_crafted_resume_state_runs_nothing_in_training(tmp_path):
     out.mkdir()
     marker = tmp_path / "CODE_RAN"
     torch.save({"settings_digest": CreatesAFile(marker)}, out / "last.pt")
-    cfg = TrainConfig(max_epochs=1, batch_size=4, device="cpu", cpu_bf16_channels_last=False)
+    cfg = TrainConfig(max_epochs=1, batch_size=4, device="cpu")
     with pytest.raises(ModelFileError, match="refused to load") as err:
         try:
             fit([(tmp_path / "s.npy", tmp_path / "s.parquet")], SPEC, InputTransform(), cfg, out)

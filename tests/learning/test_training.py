@@ -41,7 +41,6 @@ CFG = TrainConfig(
     early_stopping_patience=10,
     seed=3,
     device="cpu",
-    cpu_bf16_channels_last=False,
 )
 
 
@@ -147,14 +146,3 @@ def test_not_a_model_file(tmp_path):
     torch.save({"weights": 1}, tmp_path / "x.pt")
     with pytest.raises(ModelFileError, match=r"x\.pt: not a volcdet-model/1 model file"):
         load_checkpoint(tmp_path / "x.pt")
-
-
-def test_transform_wraps_one_fringe_to_the_same_value():
-    """27.73 mm of LOS (half the wavelength) is one full fringe: the wrapped value repeats."""
-    d = torch.tensor([[[0.0, 5.0, 5.0 + 55.465763 / 2]]])
-    out = TRANSFORM(d)
-    assert out.shape == (1, 3, 1, 3)
-    assert out[0, 0, 0, 1].item() == pytest.approx(out[0, 0, 0, 2].item(), abs=1e-5)
-    assert out[0, 0, 0, 0].item() == 0.0
-    nan_in = TRANSFORM(torch.tensor([[[float("nan")]]]))
-    assert nan_in.flatten().tolist() == [0.0, 0.0, 0.0]

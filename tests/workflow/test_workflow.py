@@ -116,6 +116,7 @@ def test_report_builds(demo_run):
         "patch_gallery.png",
         "training_curve.png",
         "simulation_gallery.png",
+        "probes.csv",
     ):
         assert name in html, name
 
@@ -239,6 +240,42 @@ def test_finetuning_tables_and_gradcam(demo_run):
         assert (demo_run / f"results/figures/{name}.png").stat().st_size > 5_000
 
 
+def test_probes_of_every_model(demo_run):
+    """One probe job per model, one table; the referenced input makes offsets change nothing."""
+    probes = pd.read_csv(demo_run / "results/tables/probes.csv")
+    assert set(probes.model) == {
+        "synthetic",
+        "FT1_last",
+        "FT1_m1last",
+        "FT1_last2",
+        "FT1_m1last1",
+        "FT2_last",
+        "FT3_last",
+        "FT4_last",
+    }
+    negatives = probes[probes["class"] == "negative"]
+    assert set(negatives.probe) == {"offset", "ramp", "stratified", "holes", "plateau"}
+    assert (negatives.n == 8).all()
+    offsets = negatives[negatives.probe == "offset"].groupby("model").flagged_percent.nunique()
+    assert (offsets == 1).all()
+    assert "| class (n) | probe | level |" in (demo_run / "results/tables/probes.md").read_text()
+
+
+def test_simulated_sets_carry_the_realistic_noise(demo_run):
+    table = pd.read_parquet(demo_run / "results/simulation/los0.parquet")
+    array, _ = open_store(
+        demo_run / "results/simulation/los0.npy", demo_run / "results/simulation/los0.parquet"
+    )
+    assert (table.noise_missing_fraction > 0).mean() > 0.5
+    np.testing.assert_allclose(
+        np.isnan(array).mean(axis=(1, 2)), table.noise_missing_fraction, atol=1e-3
+    )
+    assert table.noise_ramp_mm.notna().any() and table.noise_stratified_mm_per_km.notna().any()
+    # Each library source once before any twice (6 sources, 16 deformation samples per set).
+    counts = table[table.label == 1].source_index.value_counts()
+    assert counts.max() - counts.min() <= 1 and len(counts) == 6
+
+
 def test_scan_of_every_track(demo_run):
     tracks = pd.read_csv(demo_run / "data/demo/tracks.csv").track_id
     for track in tracks:
@@ -291,7 +328,7 @@ def test_paper_config_dry_run_builds_the_paper_scale(demo_run, tmp_path):
     counts = job_counts(result.stdout + result.stderr)
     assert counts["simulate"] == 7 and counts["train"] == 1
     assert counts["source_library"] == -(-23_631 // config["simulation"]["sources_per_job"])
-    assert counts["finetune"] == 7 and counts["predict"] == 8
+    assert counts["finetune"] == 7 and counts["predict"] == 8 and counts["probes"] == 8
 
 
 def _copy_run(demo_run: Path, tmp_path: Path) -> Path:

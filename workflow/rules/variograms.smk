@@ -27,5 +27,6 @@ rule variograms:
     params:
         region=config["region"]["path"],
         noise_mm=config["simulation"]["atmosphere_noise_mm"],
+        noise_statistic=config["simulation"]["noise_statistic"],
     script:
         "../scripts/variograms.py"

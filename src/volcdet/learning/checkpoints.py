@@ -142,7 +142,10 @@ def _from_dict(cls: type, values: object, key: str, path: Path) -> object:
     unknown = sorted(set(values) - {f.name for f in fields(cls)})
     if unknown:
         raise ModelFileError(f"{path}: entry {key} has unknown field(s) {', '.join(unknown)}")
-    return cls(**values)
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(f"{path}: entry {key} is invalid ({_first_line(err)})") from None
 
 
 def check_weights(model: torch.nn.Module, state_dict: object, path: Path) -> None:
@@ -180,7 +183,11 @@ def model_from_checkpoint(path: Path) -> tuple[VolcanoClassifier, InputTransform
     """Rebuild the classifier and its input transform from a self-describing model file."""
     checkpoint = load_checkpoint(path)
     spec = _from_dict(ModelSpec, checkpoint["model_spec"], "model_spec", path)
-    transform = _from_dict(InputTransform, checkpoint["transform"], "transform", path)
+    entry = checkpoint["transform"]
+    if isinstance(entry, dict):
+        # Model files from before issue 13 have no ``reference``: they saw the plain wrap.
+        entry = {"reference": "none", **entry}
+    transform = _from_dict(InputTransform, entry, "transform", path)
     problem = unknown_backbone(spec.backbone)
     if problem:
         raise ModelFileError(f"{path}: {problem}")
