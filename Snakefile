@@ -19,6 +19,7 @@ include: "workflow/rules/finetune.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/sensitivity.smk"
 include: "workflow/rules/seeds.smk"
+include: "workflow/rules/probes.smk"
 include: "workflow/rules/scan.smk"
 
 

@@ -18,7 +18,8 @@ from rasterio.crs import CRS
 
 from volcdet.core.los import los_unit_vector
 from volcdet.data.rasters import Grid, write_geotiff
-from volcdet.inference.scan import ScanSpec, scan_velocity_map
+from volcdet.inference.runs import scan_velocity_map
+from volcdet.inference.spec import ScanSpec
 from volcdet.learning.checkpoints import build_checkpoint, save_atomic
 from volcdet.learning.model import ModelSpec, VolcanoClassifier
 from volcdet.learning.transforms import InputTransform
@@ -61,6 +62,8 @@ def main() -> None:
                 path,
                 tmp / "out",
                 ScanSpec(stride_px=64, device="cpu"),
+                period_yr=5.0,
+                units="mm/yr",
             )
             print(
                 f"{name:45s} {SIZE} x {SIZE} px, stride 64 (841 windows): {time.perf_counter() - start:6.1f} s"

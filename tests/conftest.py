@@ -69,3 +69,43 @@ def write_small_region(root: Path, rows: int = 64, cols: int = 80) -> Path:
 @pytest.fixture
 def small_region(tmp_path: Path) -> Path:
     return write_small_region(tmp_path / "region")
+
+
+def tiny_deformation_patches(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Half the patches hold a Gaussian uplift of 1.5-4 fringes, all carry smooth noise and holes."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size]
+    patches = rng.normal(0, 2.0, (n, size, size)).astype(np.float32)
+    labels = np.arange(n) % 2
+    for i in range(n):
+        tilt = rng.normal(0, 0.1, 2)
+        patches[i] += tilt[0] * yy + tilt[1] * xx
+        if labels[i]:
+            cy, cx = rng.uniform(0.3 * size, 0.7 * size, 2)
+            amplitude = rng.uniform(40.0, 110.0)
+            patches[i] += amplitude * np.exp(
+                -((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * (size / 8) ** 2)
+            )
+        patches[i][rng.random((size, size)) < 0.01] = np.nan
+    return patches, labels
+
+
+@pytest.fixture(scope="session")
+def trained_model_file(tmp_path_factory) -> Path:
+    """A small classifier trained for a few seconds (test_resnet, 64 px, referenced input)."""
+    from volcdet.data.stores import write_store
+    from volcdet.learning.model import ModelSpec
+    from volcdet.learning.training import TrainConfig, fit
+    from volcdet.learning.transforms import InputTransform
+
+    folder = tmp_path_factory.mktemp("trained")
+    patches, labels = tiny_deformation_patches(192, 64, seed=11)
+    write_store(folder / "s.npy", folder / "s.parquet", patches, pd.DataFrame({"label": labels}))
+    fit(
+        [(folder / "s.npy", folder / "s.parquet")],
+        ModelSpec(backbone="test_resnet", input_size_px=64, hidden_units=16, dropout=0.1),
+        InputTransform(channels=3),
+        TrainConfig(max_epochs=4, batch_size=16, learning_rate=3e-3, seed=5, device="cpu"),
+        folder / "run",
+    )
+    return folder / "run/best.pt"

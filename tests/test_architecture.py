@@ -23,11 +23,22 @@ ALLOWED_IMPORTS: dict[str, set[str]] = {
 }
 
 #: Upward imports tolerated until the issue that removes them lands (module -> imported module).
-KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
-    # issue 14 rewrites the demo region without any simulator code
-    ("volcdet.demo.region", "volcdet.simulation.random_fields"),
-    ("volcdet.demo.region", "volcdet.simulation.sources"),
+KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
+
+
+#: The simulator's noise path (issue 13): code that draws the training noise.
+SIMULATOR_NOISE_PATH = {
+    "volcdet.simulation.atmosphere",
+    "volcdet.simulation.random_fields",
+    "volcdet.simulation.noise",
+    "volcdet.simulation.missing_data",
+    "volcdet.simulation.ramps",
+    "volcdet.simulation.stratified",
+    "volcdet.simulation.speckle",
 }
+#: Modules whose inputs must not come from that path, even indirectly: the shortcut probes would
+#: pass by construction if they drew their negatives with the simulator's code.
+INDEPENDENT_OF_NOISE_PATH = ("volcdet.evaluation.probes",)
 
 
 def imported_modules(source: str, module: str) -> set[str]:
@@ -123,3 +134,40 @@ def test_the_check_catches_an_upward_import(module, source):
 def test_the_check_allows_downward_imports():
     source = "from volcdet.data.stores import open_store\nfrom volcdet.core import errors\n"
     assert layer_violations("volcdet.learning.training", imported_modules(source, "x.y.z")) == []
+
+
+def transitive_imports(module: str, modules: dict[str, Path]) -> set[str]:
+    """Every volcdet module that ``module`` imports, directly or through other volcdet modules."""
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        for name in imported_modules(modules[current].read_text(), current):
+            # "from volcdet.x import y" names y too: keep only names that are modules.
+            target = name if name in modules else name.rsplit(".", 1)[0]
+            if target in modules and target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+@pytest.mark.parametrize("module", INDEPENDENT_OF_NOISE_PATH)
+def test_probes_do_not_share_the_simulators_noise_path(module):
+    modules = package_modules()
+    assert module in modules
+    shared = transitive_imports(module, modules) & SIMULATOR_NOISE_PATH
+    assert shared == set(), f"{module} reaches the simulator's noise code: {sorted(shared)}"
+
+
+def test_the_noise_path_check_catches_an_indirect_import(tmp_path):
+    modules = {
+        "volcdet.evaluation.probes": tmp_path / "a.py",
+        "volcdet.evaluation.helper": tmp_path / "b.py",
+        "volcdet.simulation.ramps": tmp_path / "c.py",
+    }
+    modules["volcdet.evaluation.probes"].write_text("from volcdet.evaluation import helper\n")
+    modules["volcdet.evaluation.helper"].write_text(
+        "from volcdet.simulation.ramps import ramp_mm\n"
+    )
+    modules["volcdet.simulation.ramps"].write_text("")
+    assert "volcdet.simulation.ramps" in transitive_imports("volcdet.evaluation.probes", modules)

@@ -4,7 +4,8 @@
         --workdir DIR [--expect-gpu]
 
 Reads the Snakemake log of a run with the slurm executor and checks, for every non-local rule
-job ("rule <name>:" block with its "jobid:", "threads:" and "resources:"):
+job ("rule <name>:" or "checkpoint <name>:" block with its "jobid:", "threads:" and
+"resources:"):
   * the plugin reported "Job <jobid> has been submitted with SLURM jobid <N>",
   * SLURM itself knows job <N> (`squeue --states=all -h -o '%i|%j|%T|%k'` taken right after
     the run; MinJobAge keeps finished jobs listed): name = the run ID, state COMPLETED, comment
@@ -25,7 +26,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-RULE_RE = re.compile(r"^(local)?rule (\w+):\s*$")
+RULE_RE = re.compile(r"^(local)?(?:rule|checkpoint) (\w+):\s*$")
 FIELD_RE = re.compile(r"^\s+(\w+): (.*)$")
 SUBMITTED_RE = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (.+)\)\.")
 RUN_ID_RE = re.compile(r"SLURM run ID: (\S+)")

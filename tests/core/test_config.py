@@ -56,3 +56,128 @@ def test_defaults_are_filled():
     del config["gallery"]
     validated = validate_config(copy.deepcopy(config), SCHEMA)
     assert validated["gallery"]["patches_per_row"] == 6
+
+
+def _tiny():
+    return yaml.safe_load((REPO / "tests/fixtures/tiny_config.yaml").read_text())
+
+
+def _set(config: dict, dotted: str, value: object) -> dict:
+    *parents, last = dotted.split(".")
+    node = config
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[last] = value
+    return config
+
+
+CONFLICTS = [
+    (
+        {"frames.size_px": 96},
+        r"config keys frames\.size_px \(96\) and patches\.size_px \(128\): a frame must hold",
+    ),
+    (
+        {"training.input_downsample": 3},
+        r"config keys training\.input_downsample \(3\) and patches\.size_px \(128\)",
+    ),
+    (
+        {"frames.size_px": 1024},
+        (
+            r"config keys frames\.size_px \(1024\) and demo_region\.rows / "
+            r"demo_region\.track_width_px \(768 / 768\)"
+        ),
+    ),
+    (
+        {"simulation.min_amplitude_mm.descending": 150.0},
+        (
+            r"config keys simulation\.min_amplitude_mm\.descending \(150\.0\) and "
+            r"simulation\.max_amplitude_mm \(100\.0\)"
+        ),
+    ),
+    (
+        {"simulation.source_depth_km": [12.0, 2.0]},
+        r"config key simulation\.source_depth_km: \[12\.0, 2\.0\] is not \[low, high\]",
+    ),
+    (
+        {
+            "simulation.los_sets": 1,
+            "simulation.samples_per_set": 2,
+            "simulation.validation_fraction": 0.9,
+        },
+        r"simulation\.validation_fraction \(0\.9\).*leaves no training sample out of 2",
+    ),
+    (
+        {"simulation.min_amplitude_mm": {"ascending": 15.0}},
+        r"config key simulation\.min_amplitude_mm: 'descending' is a required property",
+    ),
+]
+
+
+@pytest.mark.parametrize(("changes", "message"), CONFLICTS)
+def test_conflicting_values_fail_naming_the_keys(changes, message):
+    config = _tiny()
+    for key, value in changes.items():
+        _set(config, key, value)
+    with pytest.raises(ConfigError, match=message) as err:
+        validate_config(config, SCHEMA)
+    assert "\n" not in str(err.value)
+
+
+def test_tiny_config_has_no_conflict():
+    validate_config(_tiny(), SCHEMA)
+
+
+def test_region_conflicts_name_the_key_and_the_file(tmp_path):
+    from volcdet.core.config import check_region_conflicts
+
+    config = validate_config(_tiny(), SCHEMA)
+    with pytest.raises(
+        ConfigError,
+        match=r"config key simulation\.los_sets \(7\) differs from the 3 track\(s\) in "
+        r".*tracks\.csv .*set simulation\.los_sets: 3",
+    ):
+        check_region_conflicts(config, tmp_path, 3, True)
+    with pytest.raises(
+        ConfigError,
+        match=r"config key background\.max_salt_lake_fraction is set but .*salt_lakes\.geojson",
+    ):
+        check_region_conflicts(config, tmp_path, 7, False)
+    check_region_conflicts(config, tmp_path, 7, True)
+
+
+def test_unknown_backbone_fails_naming_the_key_and_close_names():
+    config = _set(_tiny(), "training.backbone", "resnet10")
+    with pytest.raises(
+        ConfigError,
+        match=r"config key training\.backbone: unknown backbone 'resnet10': timm \S+ has no such "
+        r"model; did you mean .*resnet10t",
+    ):
+        validate_config(config, SCHEMA)
+    validate_config(_set(_tiny(), "training.backbone", "resnet10t.c3_in1k"), SCHEMA)
+
+
+def test_timm_names_read_from_its_sources_are_timms_own():
+    """The parse-time check reads timm's sources instead of importing it: same names."""
+    import timm
+
+    from volcdet.core.config import timm_model_names
+
+    assert timm_model_names() == frozenset(timm.list_models())
+
+
+def test_unknown_backbone_of_a_model_file_is_named_with_close_matches():
+    from volcdet.learning.model import unknown_backbone
+
+    assert unknown_backbone("resnet10t") is None
+    assert unknown_backbone("test_resnet") is None
+    message = unknown_backbone("resnet10")
+    assert message.startswith("unknown backbone 'resnet10': timm ") and "resnet10t" in message
+
+
+def test_sorted_keys_sorts_every_dict_and_keeps_list_order():
+    from volcdet.core.config import sorted_keys
+
+    value = {"b": {"y": 1, "x": [{"d": 1, "c": 2}, 3]}, "a": [2, 1]}
+    result = sorted_keys(value)
+    assert result == value
+    assert repr(result) == "{'a': [2, 1], 'b': {'x': [{'c': 2, 'd': 1}, 3], 'y': 1}}"

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from affine import Affine
-from conftest import UTM19S
+from conftest import UTM19S, small_grid
 
-from volcdet.data.patches import footprint_overlap_fraction, patch_offsets
+from volcdet.data.patches import (
+    PatchSpec,
+    footprint_overlap_fraction,
+    label_patches,
+    patch_offsets,
+    touched_kinds,
+)
 from volcdet.data.rasters import Grid, georef_columns, georef_from_row
 
 
@@ -61,3 +68,70 @@ def test_footprint_outside_patch_and_zero_radius():
     x, y = _patch_centres()
     assert footprint_overlap_fraction(x, y, (200_000, 0), 5_000, 200.0) == 0.0
     assert footprint_overlap_fraction(x, y, (25_600, -25_600), 0.0, 200.0) == 0.0
+
+
+def test_touched_kinds_uses_disk_rectangle_distance():
+    bounds = (0.0, 0.0, 1000.0, 1000.0)
+    x = np.array([500.0, 1500.0, 1600.0, 5000.0])
+    y = np.array([500.0, 500.0, 1600.0, 5000.0])
+    radii = np.array([10.0, 600.0, 600.0, 100.0])
+    kinds = np.array(["landslide", "salt_lake", "fault_creep", "aquifer_subsidence"])
+    # landslide inside; salt lake 500 m from the right edge (radius 600); fault 849 m from the corner
+    assert touched_kinds(bounds, (x, y), radii, kinds) == "landslide;salt_lake"
+    assert touched_kinds(bounds, (x[2:], y[2:]), radii[2:], kinds[2:]) == ""
+
+
+def _frames_table(grid: Grid) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "frame_id": "T1_v1",
+                "volcano": "V1",
+                "track_id": "T1",
+                "pass": "ascending",
+                **georef_columns(grid.crs, grid.window_transform(0, 0)),
+            }
+        ]
+    )
+
+
+def test_patches_name_the_confounders_they_touch(small_region):
+    from pyproj import Transformer
+
+    from volcdet.data.region import load_region
+
+    grid = small_grid()
+    to_lonlat = Transformer.from_crs(grid.crs.to_wkt(), "EPSG:4326", always_xy=True)
+    # A landslide in the upper-left 32 px patch, an aquifer basin reaching the lower-right one.
+    (lx, ly), (ax, ay) = grid.transform @ (10, 10), grid.transform @ (80, 70)
+    (llon, alon), (llat, alat) = to_lonlat.transform([lx, ax], [ly, ay])
+    pd.DataFrame(
+        {
+            "name": ["L", "A"],
+            "kind": ["landslide", "aquifer_subsidence"],
+            "lon": [llon, alon],
+            "lat": [llat, alat],
+            "radius_km": [1.0, 4.0],
+        }
+    ).to_csv(small_region / "confounders.csv", index=False)
+    region = load_region(small_region)
+    table = label_patches(_frames_table(grid), region, PatchSpec(32, 32, 0.9), 64)
+    by_offset = table.set_index(["row_in_frame", "col_in_frame"]).confounders
+    assert by_offset[(0, 0)] == "landslide"
+    assert by_offset[(32, 32)] == "aquifer_subsidence"
+    assert by_offset[(0, 32)] == ""
+    (small_region / "confounders.csv").unlink()
+    assert set(
+        label_patches(_frames_table(grid), region, PatchSpec(32, 32, 0.9), 64).confounders
+    ) == {""}
+
+
+def test_malformed_confounders_file_fails_with_one_line(small_region):
+    from volcdet.core.errors import RegionError
+    from volcdet.data.region import load_region
+
+    pd.DataFrame({"name": ["L"], "kind": ["landslide"], "lon": [-69.0]}).to_csv(
+        small_region / "confounders.csv", index=False
+    )
+    with pytest.raises(RegionError, match=r"confounders.csv: missing column\(s\) lat, radius_km"):
+        label_patches(_frames_table(small_grid()), load_region(small_region), PatchSpec(32, 32), 64)

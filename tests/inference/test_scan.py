@@ -9,19 +9,18 @@ import pandas as pd
 import pytest
 import rasterio
 import torch
+from affine import Affine
 from conftest import small_grid
 
-from volcdet.core.errors import RegionError
+from volcdet.core.errors import ProductError
 from volcdet.core.los import los_unit_vector
-from volcdet.data.rasters import write_geotiff
+from volcdet.data.rasters import Grid, write_geotiff
 from volcdet.inference.cli import main
 from volcdet.inference.export import export_torchscript
-from volcdet.inference.scan import (
-    OUTPUT_FILES,
-    ScanSpec,
-    scan_velocity_map,
-    window_origins,
-)
+from volcdet.inference.outputs import OUTPUT_FILES
+from volcdet.inference.runs import scan_velocity_map
+from volcdet.inference.scan import window_origins
+from volcdet.inference.spec import ScanSpec
 from volcdet.learning.checkpoints import build_checkpoint, model_from_checkpoint, save_atomic
 from volcdet.learning.model import ModelSpec, VolcanoClassifier
 from volcdet.learning.transforms import InputTransform
@@ -46,7 +45,7 @@ def _map(tmp_path, rows, cols, hole=False, name="v"):
     if hole:
         velocity[5:35, 40:72] = np.nan
     los = np.moveaxis(los_unit_vector(np.full((rows, cols), 39.0), -167.6), -1, 0)
-    write_geotiff(tmp_path / f"{name}.tif", velocity, grid)
+    write_geotiff(tmp_path / f"{name}.tif", velocity, grid, units="mm/yr")
     write_geotiff(tmp_path / f"{name}_los.tif", los, grid, ["east", "north", "up"])
     return tmp_path / f"{name}.tif", tmp_path / f"{name}_los.tif"
 
@@ -69,6 +68,7 @@ def test_scan_writes_a_georeferenced_map_and_flags(tmp_path, model_file):
         tmp_path / "out",
         ScanSpec(stride_px=16, threshold=0.0),
         catalogue,
+        period_yr=5.0,
     )
     with rasterio.open(tmp_path / "out/probability.tif") as src, rasterio.open(velocity) as ref:
         probability = src.read(1)
@@ -105,7 +105,7 @@ def test_scan_writes_a_georeferenced_map_and_flags(tmp_path, model_file):
 def test_map_smaller_than_a_window(tmp_path, model_file):
     velocity, los = _map(tmp_path, 20, 24)
     flagged = scan_velocity_map(
-        velocity, los, model_file, tmp_path / "out", ScanSpec(threshold=0.0)
+        velocity, los, model_file, tmp_path / "out", ScanSpec(threshold=0.0), period_yr=5.0
     )
     with rasterio.open(tmp_path / "out/probability.tif") as src:
         assert src.shape == (20, 24)
@@ -122,24 +122,36 @@ def test_raster_without_crs(tmp_path, model_file):
     profile = {"driver": "GTiff", "height": 40, "width": 40, "count": 1, "dtype": "float32"}
     with rasterio.open(velocity, "w", **profile) as dst:  # no CRS, no transform
         dst.write(np.ones((1, 40, 40), np.float32))
-    with pytest.raises(RegionError, match=r"v\.tif: raster has no CRS"):
-        scan_velocity_map(velocity, los, model_file, tmp_path / "out", ScanSpec())
+    with pytest.raises(ProductError, match=r"v\.tif: raster has no CRS"):
+        scan_velocity_map(velocity, los, model_file, tmp_path / "out", ScanSpec(), period_yr=5.0)
     _assert_no_outputs(tmp_path / "out")
 
 
-def test_los_on_another_grid(tmp_path, model_file):
+def test_los_elsewhere(tmp_path, model_file):
     velocity, _ = _map(tmp_path, 40, 40)
-    _, other_los = _map(tmp_path, 40, 48, name="w")
-    with pytest.raises(RegionError, match=r"w_los\.tif: not on the velocity map's grid"):
-        scan_velocity_map(velocity, other_los, model_file, tmp_path / "out", ScanSpec())
+    grid = small_grid(40, 40)
+    elsewhere = Grid(grid.crs, grid.transform @ Affine.translation(100, 0), grid.shape)
+    los = np.moveaxis(los_unit_vector(np.full((40, 40), 39.0), -167.6), -1, 0)
+    write_geotiff(tmp_path / "w_los.tif", los, elsewhere, ["east", "north", "up"])
+    with pytest.raises(
+        ProductError, match=r"w_los\.tif: LOS covers only 0\.0% of the valid pixels"
+    ):
+        scan_velocity_map(
+            velocity,
+            tmp_path / "w_los.tif",
+            model_file,
+            tmp_path / "out",
+            ScanSpec(),
+            period_yr=5.0,
+        )
     _assert_no_outputs(tmp_path / "out")
 
 
 def test_all_nan_input(tmp_path, model_file):
     velocity, los = _map(tmp_path, 40, 40)
     write_geotiff(velocity, np.full((40, 40), np.nan), small_grid(40, 40))
-    with pytest.raises(RegionError, match="all NaN"):
-        scan_velocity_map(velocity, los, model_file, tmp_path / "out", ScanSpec())
+    with pytest.raises(ProductError, match="all NaN"):
+        scan_velocity_map(velocity, los, model_file, tmp_path / "out", ScanSpec(), period_yr=5.0)
     _assert_no_outputs(tmp_path / "out")
 
 
@@ -156,6 +168,8 @@ def test_model_file_of_another_version_via_cli(tmp_path, capsys):
             str(tmp_path / "old.pt"),
             "--out",
             str(tmp_path / "out"),
+            "--period-yr",
+            "5",
         ]
     )
     assert status == 2
@@ -163,7 +177,7 @@ def test_model_file_of_another_version_via_cli(tmp_path, capsys):
         "old.pt: not a volcdet-model/1 model file (found volcdet-model/0)"
         in capsys.readouterr().err
     )
-    _assert_no_outputs(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_torchscript_export_gives_the_same_probabilities(tmp_path, model_file):
@@ -175,6 +189,44 @@ def test_torchscript_export_gives_the_same_probabilities(tmp_path, model_file):
     with torch.no_grad():
         expected = torch.sigmoid(model(transform(patches)))
         np.testing.assert_allclose(traced(patches).numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
+        # The exported module carries the referenced transform: a constant changes nothing.
+        np.testing.assert_allclose(
+            traced(patches + 9.3).numpy(), traced(patches).numpy(), rtol=0, atol=1e-4
+        )
     extra = {"volcdet.json": ""}
     torch.jit.load(str(path), _extra_files=extra)
     assert json.loads(extra["volcdet.json"])["patch_size_px"] == WINDOW
+
+
+def test_shifting_the_map_by_a_constant_flags_the_same_windows(tmp_path, trained_model_file):
+    """A map + 1, 2, 3 mm/yr (another reference point) flags the same windows (issue 13)."""
+    from conftest import tiny_deformation_patches
+
+    rows, cols = 160, 192
+    grid = small_grid(rows, cols)
+    patches, _ = tiny_deformation_patches(30, 32, seed=21)
+    velocity = np.block([[patches[5 * r + c] for c in range(6)] for r in range(5)]) / 5.0
+    los = np.moveaxis(los_unit_vector(np.full((rows, cols), 39.0), -167.6), -1, 0)
+    write_geotiff(tmp_path / "los.tif", los, grid, ["east", "north", "up"])
+    spec = ScanSpec(stride_px=16, threshold=0.0)
+    flags = {}
+    for shift in (0.0, 1.0, 2.0, 3.0):
+        write_geotiff(tmp_path / f"v{shift:g}.tif", velocity + shift, grid)
+        flagged = scan_velocity_map(
+            tmp_path / f"v{shift:g}.tif",
+            tmp_path / "los.tif",
+            trained_model_file,
+            tmp_path / f"out{shift:g}",
+            spec,
+            period_yr=5.0,
+            units="mm/yr",
+        )
+        flags[shift] = flagged.set_index(["row0", "col0"]).probability
+    n_windows = len(flags[0.0])
+    threshold = float(flags[0.0].median())  # a threshold that splits the windows
+    assert 0 < int((flags[0.0] >= threshold).sum()) < n_windows
+    for shift in (1.0, 2.0, 3.0):
+        pd.testing.assert_index_equal(flags[shift].index, flags[0.0].index)
+        differ = ((flags[shift] >= threshold) != (flags[0.0] >= threshold)).sum()
+        assert differ <= 0.02 * n_windows, (shift, differ)
+        np.testing.assert_allclose(flags[shift].to_numpy(), flags[0.0].to_numpy(), atol=1e-4)

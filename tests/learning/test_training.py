@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
+from volcdet.core.errors import ModelFileError
 from volcdet.data.stores import write_store
 from volcdet.learning.checkpoints import load_checkpoint, model_from_checkpoint
 from volcdet.learning.model import ModelSpec, VolcanoClassifier
@@ -40,7 +41,6 @@ CFG = TrainConfig(
     early_stopping_patience=10,
     seed=3,
     device="cpu",
-    cpu_bf16_channels_last=False,
 )
 
 
@@ -68,6 +68,50 @@ def test_resume_after_interruption_equals_uninterrupted_run(tmp_path):
     state_resumed = load_checkpoint(tmp_path / "resumed/best.pt")["state_dict"]
     for key, value in state_full.items():
         torch.testing.assert_close(state_resumed[key], value, rtol=1e-5, atol=1e-6)
+
+
+def test_resume_after_the_data_changed_starts_fresh(tmp_path, caplog):
+    """A kill after epoch 1, new simulated sets of the same shape: the rerun must not resume."""
+    stores = _tiny_store(tmp_path)
+    fit(stores, SPEC, TRANSFORM, CFG, tmp_path / "run", stop_after_epochs=1)
+    assert (tmp_path / "run/last.pt").is_file()
+    stores = _tiny_store(tmp_path, seed=1)  # same paths, shapes and settings, other samples
+    with caplog.at_level("WARNING", logger="volcdet.learning.training"):
+        rerun = fit(stores, SPEC, TRANSFORM, CFG, tmp_path / "run")
+    assert "training from scratch: written for other training data" in caplog.text
+    fresh = fit(stores, SPEC, TRANSFORM, CFG, tmp_path / "fresh")
+    assert [r["epoch"] for r in rerun] == [1, 2, 3, 4]
+    for a, b in zip(fresh, rerun, strict=True):
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-6)
+        assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-6)
+    state_fresh = load_checkpoint(tmp_path / "fresh/best.pt")["state_dict"]
+    state_rerun = load_checkpoint(tmp_path / "run/best.pt")["state_dict"]
+    for key, value in state_fresh.items():
+        torch.testing.assert_close(state_rerun[key], value, rtol=1e-5, atol=1e-6)
+
+
+def test_resume_with_other_settings_starts_fresh(tmp_path, caplog):
+    stores = _tiny_store(tmp_path)
+    fit(stores, SPEC, TRANSFORM, CFG, tmp_path / "run", stop_after_epochs=1)
+    other = TrainConfig(**{**CFG.__dict__, "max_epochs": 2, "learning_rate": 1e-3})
+    with caplog.at_level("WARNING", logger="volcdet.learning.training"):
+        history = fit(stores, SPEC, TRANSFORM, other, tmp_path / "run")
+    assert "training from scratch: written with other settings" in caplog.text
+    assert [r["epoch"] for r in history] == [1, 2]
+
+
+def test_store_digest_sees_a_changed_sample_and_a_changed_table(tmp_path):
+    from volcdet.data.stores import store_digest
+
+    ((array_path, table_path),) = _tiny_store(tmp_path)
+    before = store_digest(array_path, table_path)
+    array = np.load(array_path, mmap_mode="r+")
+    array[0] += 1
+    array.flush()
+    del array
+    changed_sample = store_digest(array_path, table_path)
+    pd.DataFrame({"label": np.arange(160) % 2 == 0}).to_parquet(table_path)
+    assert len({before, changed_sample, store_digest(array_path, table_path)}) == 3
 
 
 def test_checkpoint_round_trip_gives_same_predictions(tmp_path):
@@ -100,16 +144,5 @@ def test_wrong_input_shape_is_a_clear_error():
 
 def test_not_a_model_file(tmp_path):
     torch.save({"weights": 1}, tmp_path / "x.pt")
-    with pytest.raises(ValueError, match=r"x\.pt: not a volcdet-model/1 model file"):
+    with pytest.raises(ModelFileError, match=r"x\.pt: not a volcdet-model/1 model file"):
         load_checkpoint(tmp_path / "x.pt")
-
-
-def test_transform_wraps_one_fringe_to_the_same_value():
-    """27.73 mm of LOS (half the wavelength) is one full fringe: the wrapped value repeats."""
-    d = torch.tensor([[[0.0, 5.0, 5.0 + 55.465763 / 2]]])
-    out = TRANSFORM(d)
-    assert out.shape == (1, 3, 1, 3)
-    assert out[0, 0, 0, 1].item() == pytest.approx(out[0, 0, 0, 2].item(), abs=1e-5)
-    assert out[0, 0, 0, 0].item() == 0.0
-    nan_in = TRANSFORM(torch.tensor([[[float("nan")]]]))
-    assert nan_in.flatten().tolist() == [0.0, 0.0, 0.0]

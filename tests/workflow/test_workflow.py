@@ -122,6 +122,7 @@ def test_report_builds(demo_run):
         "false_alarms.csv",
         "sensitivity.csv",
         "sensitivity.png",
+        "probes.csv",
     ):
         assert name in html, name
 
@@ -247,6 +248,42 @@ def test_finetuning_tables_and_gradcam(demo_run):
         assert (demo_run / f"results/figures/{name}.png").stat().st_size > 5_000
 
 
+def test_probes_of_every_model(demo_run):
+    """One probe job per model, one table; the referenced input makes offsets change nothing."""
+    probes = pd.read_csv(demo_run / "results/tables/probes.csv")
+    assert set(probes.model) == {
+        "synthetic",
+        "FT1_last",
+        "FT1_m1last",
+        "FT1_last2",
+        "FT1_m1last1",
+        "FT2_last",
+        "FT3_last",
+        "FT4_last",
+    }
+    negatives = probes[probes["class"] == "negative"]
+    assert set(negatives.probe) == {"offset", "ramp", "stratified", "holes", "plateau"}
+    assert (negatives.n == 8).all()
+    offsets = negatives[negatives.probe == "offset"].groupby("model").flagged_percent.nunique()
+    assert (offsets == 1).all()
+    assert "| class (n) | probe | level |" in (demo_run / "results/tables/probes.md").read_text()
+
+
+def test_simulated_sets_carry_the_realistic_noise(demo_run):
+    table = pd.read_parquet(demo_run / "results/simulation/los0.parquet")
+    array, _ = open_store(
+        demo_run / "results/simulation/los0.npy", demo_run / "results/simulation/los0.parquet"
+    )
+    assert (table.noise_missing_fraction > 0).mean() > 0.5
+    np.testing.assert_allclose(
+        np.isnan(array).mean(axis=(1, 2)), table.noise_missing_fraction, atol=1e-3
+    )
+    assert table.noise_ramp_mm.notna().any() and table.noise_stratified_mm_per_km.notna().any()
+    # Each library source once before any twice (6 sources, 16 deformation samples per set).
+    counts = table[table.label == 1].source_index.value_counts()
+    assert counts.max() - counts.min() <= 1 and len(counts) == 6
+
+
 def test_scan_of_every_track(demo_run):
     tracks = pd.read_csv(demo_run / "data/demo/tracks.csv").track_id
     for track in tracks:
@@ -267,7 +304,10 @@ def test_scan_of_every_track(demo_run):
 def job_counts(output: str) -> dict[str, int]:
     """The 'Job stats' table of a Snakemake dry run as {rule: count}."""
     lines = output.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("Job stats:")) + 3
+    heading = [i for i, line in enumerate(lines) if line.startswith("Job stats:")]
+    if not heading:
+        return {}  # nothing to be done
+    start = heading[0] + 3
     counts = {}
     for line in lines[start:]:
         parts = line.split()
@@ -296,7 +336,7 @@ def test_paper_config_dry_run_builds_the_paper_scale(demo_run, tmp_path):
     counts = job_counts(result.stdout + result.stderr)
     assert counts["simulate"] == 7 and counts["train"] == 1
     assert counts["source_library"] == -(-23_631 // config["simulation"]["sources_per_job"])
-    assert counts["finetune"] == 7 and counts["predict"] == 8
+    assert counts["finetune"] == 7 and counts["predict"] == 8 and counts["probes"] == 8
 
 
 def test_metrics_that_separate_models(demo_run):
@@ -387,3 +427,123 @@ def test_seed_runs(demo_run):
     table = pd.read_csv(demo_run / "results/tables/seeds_summary.csv")
     assert len(table) == 8 and (table.seeds == 1).all()
     assert "| Synthetic | 1 |" in (demo_run / "results/tables/seeds_summary.md").read_text()
+
+
+def _copy_run(demo_run: Path, tmp_path: Path) -> Path:
+    """A copy of the finished demo run (results, region and Snakemake's records, times kept)."""
+    workdir = tmp_path / "copy"
+    shutil.copytree(demo_run, workdir, symlinks=True)
+    return workdir
+
+
+def _rewrite_raster(path: Path, factor: float) -> None:
+    """Multiply a GeoTIFF's values in place (a user replacing a map with new numbers)."""
+    with rasterio.open(path, "r+") as dst:
+        dst.write(dst.read() * np.float32(factor))
+
+
+def test_reordered_config_keys_rerun_nothing(demo_run, tmp_path):
+    """Same values, every mapping's keys in reverse order: Snakemake has nothing to do."""
+    workdir = _copy_run(demo_run, tmp_path)
+
+    def reversed_keys(value):
+        if isinstance(value, dict):
+            return {key: reversed_keys(value[key]) for key in reversed(list(value))}
+        return value
+
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    (workdir / "config.yaml").write_text(yaml.safe_dump(reversed_keys(config), sort_keys=False))
+    result = snakemake(workdir, "--dry-run")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_changed_demo_velocity_raster_reruns_the_rules_that_read_it(demo_run, tmp_path):
+    workdir = _copy_run(demo_run, tmp_path)
+    _rewrite_raster(workdir / "data/demo/velocity/D083.tif", 10.0)
+    result = snakemake(workdir, "--dry-run")
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = job_counts(result.stdout + result.stderr)
+    for rule in ("frames", "test_patches", "background_patches", "los_geometries", "scan"):
+        assert counts.get(rule, 0) >= 1, (rule, counts)
+    assert "demo_region" not in counts
+
+
+def test_changed_demo_interferogram_reruns_the_variograms(demo_run, tmp_path):
+    workdir = _copy_run(demo_run, tmp_path)
+    first = pd.read_csv(workdir / "data/demo/interferograms.csv").path[0]
+    _rewrite_raster(workdir / "data/demo" / first, 2.0)
+    result = snakemake(workdir, "--dry-run", "results/variograms/atmosphere.json")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert job_counts(result.stdout + result.stderr) == {"variograms": 1}
+
+
+def _user_region(demo_run: Path, tmp_path: Path, **config_changes: object) -> Path:
+    shutil.copytree(demo_run / "data/demo", tmp_path / "data/myregion")
+    config = yaml.safe_load((demo_run / "config.yaml").read_text())
+    config["region"] = {"path": "data/myregion", "synthetic_demo": False}
+    config.update(config_changes)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    return tmp_path / "data/myregion"
+
+
+def test_changed_user_region_rasters_rerun_the_rules_that_read_them(demo_run, tmp_path):
+    region = _user_region(demo_run, tmp_path)
+    targets = ("results/patches/test.npy", "results/patches/background.npy")
+    targets += ("results/variograms/atmosphere.json", "results/simulation/los_sets.csv")
+    result = snakemake(tmp_path, *targets)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "Nothing to be done" in snakemake(tmp_path, "--dry-run", *targets).stdout
+    _rewrite_raster(region / "velocity/A076.tif", 10.0)
+    counts = job_counts(snakemake(tmp_path, "--dry-run", *targets).stdout)
+    assert counts == {"frames": 1, "test_patches": 1, "background_patches": 1, "los_geometries": 1}
+    snakemake(tmp_path, "--touch", *targets)
+    first = pd.read_csv(region / "interferograms.csv").path[0]
+    _rewrite_raster(region / first, 2.0)
+    assert job_counts(snakemake(tmp_path, "--dry-run", *targets).stdout) == {"variograms": 1}
+
+
+def test_track_id_with_a_path_in_it_stops_before_any_job(demo_run, tmp_path):
+    """A tracks.csv naming a track ../../../x: nothing is written anywhere, one line names it."""
+    workdir = tmp_path / "deep/er/work"
+    workdir.mkdir(parents=True)
+    region = _user_region(demo_run, workdir)
+    tracks = pd.read_csv(region / "tracks.csv")
+    tracks.loc[0, "track_id"] = "../../../x"
+    tracks.to_csv(region / "tracks.csv", index=False)
+    before = sorted(p for p in tmp_path.rglob("*") if ".snakemake" not in p.parts)
+    result = snakemake(workdir)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"{Path('data/myregion/tracks.csv')}: track_id '../../../x' may only hold" in output
+    assert "Traceback" not in output
+    after = sorted(p for p in tmp_path.rglob("*") if ".snakemake" not in p.parts)
+    assert after == before and not (workdir / "results").exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"frames": {"size_px": 96}}, "config keys frames.size_px (96) and patches.size_px (128)"),
+        (
+            {"training": {"backbone": "resnet_nope"}},
+            "config key training.backbone: unknown backbone",
+        ),
+    ],
+)
+def test_conflicting_config_fails_the_dry_run(tmp_path, changes, message):
+    config = yaml.safe_load((REPO / "tests/fixtures/tiny_config.yaml").read_text())
+    for section, values in changes.items():
+        config[section].update(values)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "--dry-run")
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+
+
+def test_user_region_at_another_pixel_size_fails_before_any_job(demo_run, tmp_path):
+    _user_region(demo_run, tmp_path, pixel_size_m=100)
+    result = snakemake(tmp_path)
+    assert result.returncode != 0
+    assert "pixel size 200 m differs from pixel_size_m 100 m" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()

@@ -4,6 +4,7 @@
 rule frames:
     input:
         unpack(region_tables),
+        track_rasters=track_rasters,
     output:
         array="results/frames/frames.npy",
         table="results/frames/frames.parquet",
@@ -53,6 +54,7 @@ rule test_patches:
 rule background_patches:
     input:
         unpack(region_tables),
+        track_rasters=track_rasters,
     output:
         array="results/patches/background.npy",
         table="results/patches/background.parquet",

@@ -8,6 +8,7 @@ rule scan:
         catalogue=REGION_TABLES["volcanoes"],
     output:
         probability="results/scan/{track}/probability.tif",
+        probability_utm="results/scan/{track}/probability_utm.tif",
         csv="results/scan/{track}/flagged.csv",
         geojson="results/scan/{track}/flagged.geojson",
         quicklook=report(

@@ -4,6 +4,7 @@
 checkpoint los_geometries:
     input:
         unpack(region_tables),
+        track_rasters=track_rasters,
     output:
         "results/simulation/los_sets.csv",
     log:
@@ -55,6 +56,9 @@ rule simulate:
         atmosphere="results/variograms/atmosphere.json",
         library=source_library_arrays(),
         library_tables=source_library_tables(),
+        background=rules.background_patches.output.array,
+        background_table=rules.background_patches.output.table,
+        dem=region_dem,
     output:
         array="results/simulation/los{los_set}.npy",
         table="results/simulation/los{los_set}.parquet",

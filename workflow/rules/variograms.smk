@@ -4,6 +4,7 @@
 rule variograms:
     input:
         unpack(region_tables),
+        interferogram_rasters=interferogram_rasters,
     output:
         table="results/variograms/variograms.csv",
         summary="results/variograms/pass_summary.csv",
@@ -26,5 +27,6 @@ rule variograms:
     params:
         region=config["region"]["path"],
         noise_mm=config["simulation"]["atmosphere_noise_mm"],
+        noise_statistic=config["simulation"]["noise_statistic"],
     script:
         "../scripts/variograms.py"

@@ -1,9 +1,10 @@
-"""Rule simulate: one LOS set of the synthetic training data."""
+"""Rule simulate: one LOS set of the synthetic training data, with the region's realistic noise."""
 
 import pandas as pd
 
 from volcdet.core.logs import setup_logging
 from volcdet.simulation.atmosphere import load_atmosphere_parameters
+from volcdet.simulation.noise import NoiseSpec, load_region_noise_inputs
 from volcdet.simulation.simulate import SimulationSpec, simulate_los_set
 from volcdet.simulation.source_library import SourceLibrary
 
@@ -23,7 +24,13 @@ simulate_los_set(
         max_amplitude_mm=sim["max_amplitude_mm"],
         deflation_fraction=sim["deflation_fraction"],
         seed=snakemake.params.seed,
+        noise=NoiseSpec.from_config(sim["noise"]),
     ),
     snakemake.output.array,
     snakemake.output.table,
+    load_region_noise_inputs(
+        (snakemake.input.background, snakemake.input.background_table),
+        snakemake.input.dem[0] if snakemake.input.dem else None,
+        snakemake.params.pixel_size_m,
+    ),
 )

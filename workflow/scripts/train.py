@@ -24,6 +24,7 @@ with open(snakemake.log[0], "a") as progress:
             nan_value=t["nan_fill"],
             downsample=t["input_downsample"],
             pixel_size_m=snakemake.params.pixel_size_m,
+            reference=t["input_reference"],
         ),
         cfg=TrainConfig(
             max_epochs=t["max_epochs"],
@@ -34,8 +35,9 @@ with open(snakemake.log[0], "a") as progress:
             validation_fraction=snakemake.params.validation_fraction,
             seed=snakemake.params.seed,
             device=t["device"],
-            cpu_bf16_channels_last=t["cpu_bf16_channels_last"],
+            cpu_precision=t["cpu_precision"],
             num_workers=t["num_workers"],
+            random_offset=t["random_offset"],
         ),
         out_dir=Path(snakemake.output.model).parent,
         progress=progress,

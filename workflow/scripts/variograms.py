@@ -17,6 +17,9 @@ table = variogram_table(region.interferograms, region.root, MAX_LAG_M, N_BINS)
 table.to_csv(snakemake.output.table, index=False)
 pass_summary(table).to_csv(snakemake.output.summary, index=False)
 save_atmosphere_parameters(
-    atmosphere_parameters_from_table(table, snakemake.params.noise_mm), snakemake.output.atmosphere
+    atmosphere_parameters_from_table(
+        table, snakemake.params.noise_mm, snakemake.params.noise_statistic
+    ),
+    snakemake.output.atmosphere,
 )
 plot_variogram_fits(table, region.root, snakemake.output.figure, MAX_LAG_M, N_BINS)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
+import importlib.metadata
+import importlib.util
+import re
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +49,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 
 def validate_config(config: dict, schema_path: str | Path) -> dict:
-    """Validate ``config`` in place (defaults filled in); ConfigError names the first bad key."""
+    """Validate ``config`` in place (defaults filled in); ConfigError names the first bad key,
+    or the keys of the first conflict between values (``check_conflicts``)."""
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = _fill_defaults(jsonschema.Draft202012Validator)(schema)
     errors = sorted(
@@ -52,4 +58,112 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     )
     if errors:
         raise ConfigError(_describe(errors[0]))
+    check_conflicts(config)
     return config
+
+
+def check_conflicts(config: dict) -> None:
+    """ConfigError naming the keys of the first pair of values that cannot work together (each
+    valid alone); ``config`` must have passed the schema, defaults filled in."""
+    frame, patch = config["frames"]["size_px"], config["patches"]["size_px"]
+    training, simulation = config["training"], config["simulation"]
+    check_backbone(training["backbone"])
+    if frame < patch:
+        raise ConfigError(
+            f"config keys frames.size_px ({frame}) and patches.size_px ({patch}): a frame must "
+            "hold at least one patch (frames.size_px >= patches.size_px)"
+        )
+    downsample = training["input_downsample"]
+    if patch % downsample:
+        raise ConfigError(
+            f"config keys training.input_downsample ({downsample}) and patches.size_px ({patch}): "
+            "the downsampling factor must divide the patch size"
+        )
+    if config["region"]["synthetic_demo"]:
+        demo = config["demo_region"]
+        smallest = min(demo["rows"], demo["track_width_px"])
+        if frame > smallest:
+            raise ConfigError(
+                f"config keys frames.size_px ({frame}) and demo_region.rows / "
+                f"demo_region.track_width_px ({demo['rows']} / {demo['track_width_px']}): "
+                "a frame must fit inside a track of the demo region"
+            )
+    for pass_direction, low in simulation["min_amplitude_mm"].items():
+        if low > simulation["max_amplitude_mm"]:
+            raise ConfigError(
+                f"config keys simulation.min_amplitude_mm.{pass_direction} ({low}) and "
+                f"simulation.max_amplitude_mm ({simulation['max_amplitude_mm']}): the smallest "
+                "amplitude exceeds the largest"
+            )
+    low_km, high_km = simulation["source_depth_km"]
+    if low_km > high_km:
+        raise ConfigError(
+            f"config key simulation.source_depth_km: [{low_km}, {high_km}] is not [low, high]"
+        )
+    n = simulation["los_sets"] * simulation["samples_per_set"]
+    if max(1, round(n * simulation["validation_fraction"])) >= n:
+        raise ConfigError(
+            f"config keys simulation.validation_fraction ({simulation['validation_fraction']}), "
+            "simulation.los_sets and simulation.samples_per_set: the validation share leaves no "
+            f"training sample out of {n}"
+        )
+
+
+@lru_cache(maxsize=1)
+def timm_model_names() -> frozenset[str]:
+    """Names of the models timm registers, read from its sources without importing it (importing
+    timm pulls in torch: about 5 s of CPU, 15 s on a loaded 2-core box; this takes 20 ms). Each
+    model is a function decorated with ``@register_model``; empty if timm is not installed or
+    its layout changed (``tests/core/test_config.py`` pins the scan to ``timm.list_models()``)."""
+    spec = importlib.util.find_spec("timm")
+    if spec is None or spec.origin is None:
+        return frozenset()
+    names: set[str] = set()
+    for source in sorted((Path(spec.origin).parent / "models").glob("*.py")):
+        text = source.read_text(encoding="utf-8", errors="replace")
+        names.update(re.findall(r"@register_model(?:\([^)]*\))?\s*\ndef (\w+)\(", text))
+    return frozenset(names)
+
+
+def check_backbone(name: str) -> None:
+    """ConfigError unless ``training.backbone`` names a timm model (a ``.tag`` suffix of
+    pretrained weights is allowed); no check when timm's model names cannot be read."""
+    names = timm_model_names()
+    if not names or name.split(".", 1)[0] in names:
+        return
+    close = difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise ConfigError(
+        f"config key training.backbone: unknown backbone {name!r}: timm "
+        f"{importlib.metadata.version('timm')} has no such model{hint}"
+    )
+
+
+def check_region_conflicts(config: dict, root: Path, n_tracks: int, has_salt_lakes: bool) -> None:
+    """ConfigError when the config cannot work with a region folder: ``simulation.los_sets`` must
+    equal its track count (one LOS set per track) and a salt-lake limit needs its polygons."""
+    los_sets = config["simulation"]["los_sets"]
+    if los_sets != n_tracks:
+        raise ConfigError(
+            f"config key simulation.los_sets ({los_sets}) differs from the {n_tracks} track(s) "
+            f"in {Path(root) / 'tracks.csv'} (one LOS set per track); set simulation.los_sets: "
+            f"{n_tracks}"
+        )
+    if config["background"]["max_salt_lake_fraction"] is not None and not has_salt_lakes:
+        raise ConfigError(
+            "config key background.max_salt_lake_fraction is set but "
+            f"{Path(root) / 'salt_lakes.geojson'} does not exist (add it or set the key to null)"
+        )
+
+
+def sorted_keys(value: Any) -> Any:
+    """A copy of ``value`` with every dict's keys in sorted order (lists keep their order).
+
+    Snakemake compares dict params by their repr, which follows key order: with sorted keys,
+    reordering a config file changes nothing.
+    """
+    if isinstance(value, dict):
+        return {key: sorted_keys(value[key]) for key in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [sorted_keys(item) for item in value]
+    return value

@@ -11,3 +11,11 @@ class RegionError(VolcdetError):
 
 class StoreError(VolcdetError):
     """A patch store is missing, truncated or inconsistent with its metadata table."""
+
+
+class ProductError(VolcdetError):
+    """A user's velocity product (LiCSBAS, MintPy, LiCSAR, GeoTIFF) cannot be used as given."""
+
+
+class ModelFileError(VolcdetError):
+    """A model file (or training resume state) is unreadable, unsafe, incomplete or foreign."""

@@ -17,9 +17,8 @@ from pyproj import Transformer
 from shapely.geometry import Point, box
 
 from volcdet.core.errors import RegionError, VolcdetError
-from volcdet.data.frames import check_pixel_size
 from volcdet.data.patches import salt_lake_mask
-from volcdet.data.rasters import georef_columns, georef_from_row, read_raster
+from volcdet.data.rasters import check_pixel_size, georef_columns, georef_from_row, read_raster
 from volcdet.data.region import Region, geometry_to_grid_crs, lonlat_to_grid_xy
 from volcdet.data.stores import create_store, write_table
 

@@ -15,7 +15,8 @@ import pandas as pd
 from shapely.geometry import Point
 
 from volcdet.core.errors import RegionError
-from volcdet.data.rasters import Grid, georef_columns, read_raster
+from volcdet.core.names import slug
+from volcdet.data.rasters import Grid, check_pixel_size, georef_columns, read_raster
 from volcdet.data.region import Region, Track, geometry_to_grid_crs, lonlat_to_grid_xy
 from volcdet.data.stores import create_store, write_table
 
@@ -41,15 +42,6 @@ class FrameCandidate:
     row0: int
     col0: int
     missing_fraction: float
-
-
-def check_pixel_size(grid: Grid, spec_pixel_size_m: float, path: Path) -> None:
-    """RegionError unless the raster's pixel size matches the configured one within 1%."""
-    if not np.isclose(grid.pixel_size_m, spec_pixel_size_m, rtol=0.01):
-        raise RegionError(
-            f"{path}: pixel size {grid.pixel_size_m:g} m differs from the configured "
-            f"{spec_pixel_size_m:g} m (resample the region or change the pixel size)"
-        )
 
 
 def volcanoes_on_grid(region: Region, grid: Grid) -> pd.DataFrame:
@@ -132,7 +124,7 @@ def build_frames(
             out[i] = velocity[window] * frame.track.period_yr
             rows.append(
                 {
-                    "frame_id": f"{frame.track.track_id}_{_slug(frame.volcano)}",
+                    "frame_id": f"{frame.track.track_id}_{slug(frame.volcano)}",
                     "volcano": frame.volcano,
                     "track_id": frame.track.track_id,
                     "pass": frame.track.pass_direction,
@@ -152,7 +144,3 @@ def build_frames(
         len(candidates),
     )
     return table
-
-
-def _slug(name: str) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in name).strip("-").lower()

@@ -7,6 +7,9 @@ Label rule for partial footprints: with A_fp the footprint area, A_p the patch a
 their overlap, a patch is positive when A_o / min(A_fp, A_p) >= ``min_footprint_fraction``.
 So a small footprint must be mostly inside the patch, and a footprint larger than the patch
 (Uturuncu-like) must cover most of it. The overlap fraction is kept for other thresholds.
+
+When the region has the optional ``confounders.csv`` (non-volcanic signals: name, kind, lon,
+lat, radius_km), each patch also lists the kinds whose disk it touches (``confounders``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from volcdet.core.errors import RegionError
 from volcdet.data.rasters import Grid, georef_columns, georef_from_row
 from volcdet.data.region import Region, lonlat_to_grid_xy
 from volcdet.data.stores import create_store, open_store, write_table
@@ -67,11 +71,47 @@ def salt_lake_mask(region: Region, grid: Grid) -> np.ndarray | None:
     return rasterio.features.geometry_mask([lakes], grid.shape, grid.transform, invert=True)
 
 
+CONFOUNDER_COLUMNS = ("name", "kind", "lon", "lat", "radius_km")
+
+
+def read_confounders(region: Region) -> pd.DataFrame | None:
+    """The region's optional ``confounders.csv`` (None when absent); RegionError if malformed."""
+    path = region.root / "confounders.csv"
+    if not path.is_file():
+        return None
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise RegionError(f"{path}: not a readable CSV table ({err})") from err
+    missing = [c for c in CONFOUNDER_COLUMNS if c not in table.columns]
+    if missing:
+        raise RegionError(f"{path}: missing column(s) {', '.join(missing)}")
+    radius = pd.to_numeric(table.radius_km, errors="coerce")
+    if radius.isna().any() or (radius < 0).any():
+        raise RegionError(f"{path}: radius_km must be a number >= 0")
+    return table
+
+
+def touched_kinds(
+    bounds_m: tuple[float, float, float, float],
+    centres_xy_m: tuple[np.ndarray, np.ndarray],
+    radii_m: np.ndarray,
+    kinds: np.ndarray,
+) -> str:
+    """';'-joined sorted kinds whose disk meets the rectangle (xmin, ymin, xmax, ymax)."""
+    xmin, ymin, xmax, ymax = bounds_m
+    x, y = centres_xy_m
+    dx = np.maximum(np.maximum(xmin - x, 0.0), x - xmax)
+    dy = np.maximum(np.maximum(ymin - y, 0.0), y - ymax)
+    return ";".join(sorted(set(kinds[np.hypot(dx, dy) <= radii_m])))
+
+
 def label_patches(
     frames: pd.DataFrame, region: Region, spec: PatchSpec, frame_size_px: int
 ) -> pd.DataFrame:
     """One row per patch: frame, volcano, offsets, georeferencing, overlap fraction and label."""
     deforming = region.volcanoes[region.volcanoes.deforming == 1]
+    confounders = read_confounders(region)
     rows = []
     offsets = patch_offsets(frame_size_px, spec.size_px, spec.stride_px)
     for frame_index, frame in enumerate(frames.to_dict("records")):
@@ -80,6 +120,10 @@ def label_patches(
         vx, vy = lonlat_to_grid_xy(grid, deforming.lon.to_numpy(), deforming.lat.to_numpy())
         pixel = grid.pixel_size_m
         lakes = salt_lake_mask(region, grid)
+        if confounders is not None:
+            cx, cy = lonlat_to_grid_xy(grid, confounders.lon.to_numpy(), confounders.lat.to_numpy())
+            c_radii = confounders.radius_km.to_numpy(dtype=float) * 1000.0
+            c_kinds = confounders.kind.astype(str).to_numpy()
         for r0, c0 in offsets:
             patch_transform = grid.window_transform(r0, c0)
             cols, rws = np.meshgrid(np.arange(spec.size_px) + 0.5, np.arange(spec.size_px) + 0.5)
@@ -92,6 +136,14 @@ def label_patches(
             }
             touching = {k: v for k, v in fractions.items() if v > 0}
             best = max(touching.values(), default=0.0)
+            kinds = ""
+            if confounders is not None:
+                (x0, y0), (x1, y1) = (
+                    patch_transform @ (0, 0),
+                    patch_transform @ (spec.size_px, spec.size_px),
+                )
+                bounds = (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+                kinds = touched_kinds(bounds, (cx, cy), c_radii, c_kinds)
             rows.append(
                 {
                     "patch_id": f"{frame['frame_id']}_r{r0:03d}c{c0:03d}",
@@ -110,6 +162,7 @@ def label_patches(
                         if lakes is not None
                         else float("nan")
                     ),
+                    "confounders": kinds,
                     **georef_columns(crs, patch_transform),
                 }
             )

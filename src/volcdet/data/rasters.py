@@ -78,32 +78,83 @@ def write_geotiff(
     os.replace(tmp, path)
 
 
-def read_grid(path: Path) -> Grid:
-    """Grid of a GeoTIFF; RegionError if the file is missing, unreadable or has no CRS."""
+def _open(path: Path) -> rasterio.io.DatasetReader:
+    """An open raster; RegionError if the file is missing or its header unreadable."""
     path = Path(path)
     if not path.is_file():
         raise RegionError(f"{path}: file not found")
     try:
-        with rasterio.open(path) as src:
-            crs, transform, shape = src.crs, src.transform, (src.height, src.width)
+        return rasterio.open(path)
     except rasterio.errors.RasterioIOError as err:
         raise RegionError(f"{path}: not a readable raster ({err})") from err
-    if crs is None:
+
+
+def _grid(src: rasterio.io.DatasetReader, path: Path, expected_bands: int | None) -> Grid:
+    """Grid of an open raster, its CRS present and band count checked."""
+    if src.crs is None:
         raise RegionError(f"{path}: raster has no CRS (georeferencing is required)")
-    return Grid(crs=crs, transform=transform, shape=shape)
+    if expected_bands is not None and src.count != expected_bands:
+        raise RegionError(f"{path}: has {src.count} band(s), expected {expected_bands}")
+    return Grid(crs=src.crs, transform=src.transform, shape=(src.height, src.width))
+
+
+def read_grid(path: Path) -> Grid:
+    """Grid of a GeoTIFF; RegionError if the file is missing, unreadable or has no CRS."""
+    with _open(path) as src:
+        return _grid(src, Path(path), None)
+
+
+def probe_raster(
+    path: Path, expected_bands: int | None = None, size_px: int = 64
+) -> tuple[Grid, np.ndarray]:
+    """Grid (header, band count checked) and two small windows of every band, the centre and
+    the last block, float32 with NaN = no data, shape (bands, 2, h, w), from one open: a file
+    cut short fails on its last block without the whole raster being read."""
+    with _open(path) as src:
+        grid = _grid(src, Path(path), expected_bands)
+        rows, cols = grid.shape
+        h, w = min(size_px, rows), min(size_px, cols)
+        origins = [((rows - h) // 2, (cols - w) // 2), (rows - h, cols - w)]
+        windows = [
+            read_checked(src, path, window=rasterio.windows.Window(c, r, w, h))
+            for r, c in origins
+        ]
+    return grid, np.ma.filled(np.ma.stack(windows, axis=1).astype(np.float32), np.nan)
+
+
+def check_pixel_size(grid: Grid, pixel_size_m: float, path: Path) -> None:
+    """RegionError unless the raster's pixel size matches the configured one within 1%."""
+    if not np.isclose(grid.pixel_size_m, pixel_size_m, rtol=0.01):
+        raise RegionError(
+            f"{path}: pixel size {grid.pixel_size_m:g} m differs from pixel_size_m "
+            f"{pixel_size_m:g} m in the config (resample the region or change pixel_size_m)"
+        )
 
 
 def read_raster(path: Path, expected_bands: int | None = None) -> tuple[np.ndarray, Grid]:
     """Read all bands as float32 (nodata -> NaN); check the band count and that data exist."""
-    grid = read_grid(path)
-    with rasterio.open(path) as src:
-        if expected_bands is not None and src.count != expected_bands:
-            raise RegionError(f"{path}: has {src.count} band(s), expected {expected_bands}")
-        data = src.read(masked=True).astype(np.float32)
+    with _open(path) as src:
+        grid = _grid(src, Path(path), expected_bands)
+        data = read_checked(src, path).astype(np.float32)
     array = np.ma.filled(data, np.nan)
     if not np.isfinite(array).any():
         raise RegionError(f"{path}: raster is all NaN / nodata")
     return array, grid
+
+
+def read_checked(
+    src: rasterio.io.DatasetReader, path: Path, **kwargs: object
+) -> np.ma.MaskedArray:
+    """``src.read(masked=True, **kwargs)``; RegionError naming the file when its data are
+    truncated or corrupt although the header opened."""
+    try:
+        return src.read(masked=True, **kwargs)
+    except rasterio.errors.RasterioError as err:
+        detail = str(err.__cause__ or err).splitlines() or [type(err).__name__]
+        reason = detail[0].removeprefix(f"{Path(path).name}, ")
+        raise RegionError(
+            f"{path}: raster data truncated or corrupt ({reason}); copy or export it again"
+        ) from None
 
 
 GEOREF_COLUMNS = (
@@ -141,6 +192,12 @@ def georef_from_row(row: object) -> tuple[CRS, Affine]:
 def read_los_on_grid(los_path: Path, grid: Grid, velocity_path: Path) -> np.ndarray:
     """Read a 3-band LOS raster and check it shares the velocity map's CRS and grid."""
     los, los_grid = read_raster(los_path, expected_bands=3)
+    check_same_grid(los_path, los_grid, grid, velocity_path)
+    return los
+
+
+def check_same_grid(los_path: Path, los_grid: Grid, grid: Grid, velocity_path: Path) -> None:
+    """RegionError unless a LOS raster's grid is the velocity map's (same CRS and grid)."""
     if los_grid.crs != grid.crs:
         raise RegionError(
             f"{los_path}: CRS {los_grid.crs.to_string()} differs from the velocity map's "
@@ -148,4 +205,3 @@ def read_los_on_grid(los_path: Path, grid: Grid, velocity_path: Path) -> np.ndar
         )
     if los_grid.shape != grid.shape or not los_grid.transform.almost_equals(grid.transform):
         raise RegionError(f"{los_path}: not on the velocity map's grid (shape or transform differ)")
-    return los

@@ -21,7 +21,15 @@ from shapely.geometry.base import BaseGeometry
 
 from volcdet.core.constants import DAYS_PER_YEAR
 from volcdet.core.errors import RegionError
-from volcdet.data.rasters import Grid, read_grid, read_los_on_grid, read_raster
+from volcdet.core.names import SAFE_NAME, is_safe_name
+from volcdet.data.rasters import (
+    Grid,
+    check_pixel_size,
+    check_same_grid,
+    probe_raster,
+    read_los_on_grid,
+    read_raster,
+)
 
 TRACK_COLUMNS = ("track_id", "pass", "velocity", "los", "start", "end")
 VOLCANO_COLUMNS = ("name", "lon", "lat", "deforming", "deformation_radius_km")
@@ -122,12 +130,40 @@ def read_geometry_lonlat(path: Path) -> BaseGeometry:
     return merged
 
 
+def _check_track_ids(table: pd.DataFrame, path: Path) -> None:
+    """Track ids become folder and file names: only letters, digits, ``_`` and ``-``."""
+    ids = table["track_id"].astype(str)
+    bad = [track_id for track_id in ids if not is_safe_name(track_id)]
+    if bad:
+        raise RegionError(
+            f"{path}: track_id {bad[0]!r} may only hold letters, digits, _ and - "
+            f"(pattern {SAFE_NAME}); it becomes part of output paths"
+        )
+    if ids.duplicated().any():
+        raise RegionError(f"{path}: duplicate track_id {list(ids[ids.duplicated()])}")
+
+
+def _check_interferogram_passes(
+    interferograms: pd.DataFrame, tracks: list[Track], path: Path
+) -> None:
+    """An interferogram listed under a track of the region must share that track's pass."""
+    passes = {track.track_id: track.pass_direction for track in tracks}
+    for row in interferograms.to_dict("records"):
+        expected = passes.get(str(row["track_id"]))
+        if expected is not None and row["pass"] != expected:
+            raise RegionError(
+                f"{path}: {row['path']} is listed as {row['pass']} but its track "
+                f"{row['track_id']} is {expected} in tracks.csv"
+            )
+
+
 def load_region(root: Path, check_rasters: bool = True) -> Region:
     """Load and validate a region folder; RegionError names the first broken file and why.
 
-    With ``check_rasters`` every velocity and LOS raster is opened: CRS present and projected
-    in metres, square pixels, velocity 1 band and not all NaN, LOS 3 bands on the velocity's
-    grid with unit-norm vectors.
+    Track ids must be safe names (``volcdet.core.names``) and interferograms share their
+    track's pass. With ``check_rasters`` every velocity and LOS raster is read: CRS present and
+    projected in metres, square pixels, velocity 1 band and not all NaN, LOS 3 bands on the
+    velocity's grid with unit-norm vectors.
     """
     root = Path(root)
     if not root.is_dir():
@@ -135,10 +171,7 @@ def load_region(root: Path, check_rasters: bool = True) -> Region:
     tracks_csv = root / "tracks.csv"
     table = _read_table(tracks_csv, TRACK_COLUMNS)
     _check_pass(table["pass"], tracks_csv)
-    if table["track_id"].duplicated().any():
-        raise RegionError(
-            f"{tracks_csv}: duplicate track_id {list(table.track_id[table.track_id.duplicated()])}"
-        )
+    _check_track_ids(table, tracks_csv)
     starts, ends = _parse_dates(table, "start", tracks_csv), _parse_dates(table, "end", tracks_csv)
     tracks = []
     for row, start, end in zip(table.to_dict("records"), starts, ends, strict=True):
@@ -182,6 +215,7 @@ def load_region(root: Path, check_rasters: bool = True) -> Region:
     ifg_csv = root / "interferograms.csv"
     interferograms = _read_table(ifg_csv, INTERFEROGRAM_COLUMNS)
     _check_pass(interferograms["pass"], ifg_csv)
+    _check_interferogram_passes(interferograms, tracks, ifg_csv)
     for rel in interferograms["path"]:
         if not (root / str(rel)).is_file():
             raise RegionError(f"{root / str(rel)}: file not found (listed in {ifg_csv})")
@@ -197,28 +231,66 @@ def load_region(root: Path, check_rasters: bool = True) -> Region:
     )
 
 
-def check_track_rasters(track: Track) -> Grid:
-    """Validate a track's velocity and LOS rasters against each other; return their grid."""
-    grid = read_grid(track.velocity_path)
+def check_projected_grid(grid: Grid, path: Path) -> None:
+    """RegionError unless a grid is in a projected CRS with square north-up pixels."""
     if not grid.crs.is_projected:
         raise RegionError(
-            f"{track.velocity_path}: CRS {grid.crs.to_string()} is geographic; reproject the region to "
-            "a projected CRS in metres (e.g. UTM) at the configured pixel size"
+            f"{path}: CRS {grid.crs.to_string()} is geographic; reproject the region to a "
+            "projected CRS in metres (e.g. UTM) at pixel_size_m, or bring it in with "
+            "`volcdet region import`"
         )
     if (
         not np.isclose(abs(grid.transform.a), abs(grid.transform.e), rtol=1e-6)
         or grid.transform.b
         or grid.transform.d
     ):
-        raise RegionError(f"{track.velocity_path}: pixels must be square and north-up")
-    read_raster(track.velocity_path, expected_bands=1)
-    los = read_los_on_grid(track.los_path, grid, track.velocity_path)
+        raise RegionError(f"{path}: pixels must be square and north-up")
+
+
+def check_unit_vectors(los: np.ndarray, path: Path) -> None:
+    """RegionError unless every finite LOS vector (bands first) has norm 1 within 1%."""
     norm = np.sqrt(np.nansum(los**2, axis=0))[np.isfinite(los).all(axis=0)]
     if norm.size and np.abs(norm - 1.0).max() > 1e-2:
         raise RegionError(
-            f"{track.los_path}: LOS vectors are not unit vectors (|e| up to {norm.max():.3f})"
+            f"{path}: LOS vectors are not unit vectors (|e| from {norm.min():.3f} to "
+            f"{norm.max():.3f})"
         )
+
+
+def check_track_rasters(
+    track: Track, pixel_size_m: float | None = None, sample_only: bool = False
+) -> Grid:
+    """Validate a track's velocity and LOS rasters against each other; return their grid.
+
+    ``sample_only`` reads headers and two small windows (``probe_raster``) instead of every pixel.
+    """
+    if sample_only:
+        grid, _ = probe_raster(track.velocity_path, expected_bands=1)
+    else:
+        _, grid = read_raster(track.velocity_path, expected_bands=1)
+    check_projected_grid(grid, track.velocity_path)
+    if pixel_size_m is not None:
+        check_pixel_size(grid, pixel_size_m, track.velocity_path)
+    if sample_only:
+        los_grid, los = probe_raster(track.los_path, expected_bands=3)
+        check_same_grid(track.los_path, los_grid, grid, track.velocity_path)
+    else:
+        los = read_los_on_grid(track.los_path, grid, track.velocity_path)
+    check_unit_vectors(los, track.los_path)
     return grid
+
+
+def check_region_before_run(root: Path, pixel_size_m: float) -> Region:
+    """The checks a workflow makes before any job: the tables (``load_region``), then every
+    raster's header (CRS, grid, bands, pixel size) and two small windows of its pixels (a file
+    cut short, LOS norms), without reading whole rasters (all-NaN maps are found by the jobs)."""
+    region = load_region(root, check_rasters=False)
+    for track in region.tracks:
+        check_track_rasters(track, pixel_size_m, sample_only=True)
+    for rel in region.interferograms["path"]:
+        path = region.root / str(rel)
+        check_projected_grid(probe_raster(path)[0], path)
+    return region
 
 
 def lonlat_to_grid_xy(

@@ -6,7 +6,7 @@ nearby sources, a source offset from the summit and a subsiding geothermal field
 of point kernels written here, independent of ``volcdet.simulation``:
 
 * Mogi (1958) point pressure source (centre of dilatation) in an elastic half-space,
-  u = (1 - nu) dV / pi * (x, y, d) / R^3 with R^2 = x^2 + y^2 + d^2 (e.g. Segall 2010, eq. 7.14);
+  u = (1 - nu) dV / pi * (x, y, d) / R^3 with R^2 = x^2 + y^2 + d^2 (Segall 2010, Earthquake and Volcano Deformation, ch. 7);
   the same nucleus of strain describes reservoir compaction (Geertsma 1973, J. Petrol. Tech.
   25:734);
 * Okada (1985, BSSA 75:1135) point tensile dislocation on a horizontal plane (dip 0),
@@ -253,7 +253,7 @@ def geothermal_subsidence_enu(
     """Subsidence of a compacting geothermal reservoir: Mogi sinks over an ellipse (Geertsma 1973).
 
     Uniform compaction of a shallow reservoir of semi-axes 2-4 km x (1-1.6 aspect), as measured
-    over exploited geothermal fields (e.g. Cerro Prieto, Sarychev et al.); sign negative.
+    over exploited geothermal fields (e.g. Cerro Prieto, Mexico); sign negative.
     """
     semi_major = _draw(rng, 2_000.0, 4_000.0, 3_000.0)
     aspect = _draw(rng, 1.0, 1.6, 1.3)

@@ -1,85 +1,370 @@
-"""Command line: ``volcdet predict`` scans velocity maps, ``volcdet export`` writes TorchScript."""
+"""Command line: ``volcdet predict``, ``volcdet export`` and ``volcdet region import``.
+
+Every argument is checked before torch or any raster library is imported, so a typo is answered
+at once; every failure is one line ``volcdet: error: <file or option>: <problem>`` with exit
+status 2. ``predict --compare`` exits 3 when there are flags new since the previous run.
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
 import logging
+import math
+import os
+import re
 import sys
 from pathlib import Path
 
 from volcdet.core.errors import VolcdetError
+from volcdet.inference.spec import ScanSpec
+
+EXIT_BAD_INPUT = 2
+EXIT_NEW_FLAGS = 3
+UNITS = ("mm/yr", "cm/yr", "m/yr")
+TRACK_COLUMNS = ("track_id", "velocity")
+CATALOGUE_COLUMNS = ("name", "lon", "lat")
+
+
+class UsageError(VolcdetError):
+    """A bad command-line argument (named in the message)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """Print ``volcdet: error: <message>`` and exit 2 (no usage block)."""
+        print(f"volcdet: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _positive_years(text: str) -> float:
+    """argparse type of --period-yr: a positive, finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of years, got {text}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    """The volcdet argument parser (predict, export, region import)."""
+    parser = _Parser(
         prog="volcdet", description="Flag volcanic deformation in InSAR velocity maps."
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    predict = commands.add_parser("predict", help="scan a velocity map with a trained model")
-    predict.add_argument("velocity", type=Path, help="LOS velocity GeoTIFF (mm/yr, projected CRS)")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_predict(commands)
+    export = commands.add_parser(
+        "export", help="export a model with its input transform to TorchScript"
+    )
+    export.add_argument("model", type=Path)
+    export.add_argument("--out", type=Path, required=True)
+    region = commands.add_parser("region", help="region folders of the data contract")
+    region_commands = region.add_subparsers(
+        dest="region_command", required=True, parser_class=_Parser
+    )
+    _add_region_import(region_commands)
+    return parser
+
+
+def _add_predict(commands: argparse._SubParsersAction) -> None:
+    """Arguments of ``volcdet predict``."""
+    predict = commands.add_parser(
+        "predict",
+        help="scan velocity maps (LiCSBAS cum.h5/.nc/.tif, MintPy .h5, any GeoTIFF) with a model",
+    )
+    predict.add_argument("inputs", type=Path, nargs="*", help="velocity products, one folder each")
     predict.add_argument(
-        "--los", type=Path, required=True, help="LOS unit-vector GeoTIFF on the same grid (3 bands)"
+        "--tracks", type=Path, help="tracks.csv (track_id, velocity[, los, start, end]) to scan"
+    )
+    predict.add_argument(
+        "--los",
+        type=Path,
+        action="append",
+        help="LOS raster per input, in input order (3-band GeoTIFF, LiCSAR .geo.E.tif, "
+        "MintPy geometryGeo.h5); optional",
     )
     predict.add_argument("--model", type=Path, required=True, help="volcdet model file (.pt)")
-    predict.add_argument("--out", type=Path, required=True, help="output folder")
+    predict.add_argument("--out", type=Path, required=True, help="output folder of the run")
+    predict.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    predict.add_argument(
+        "--units", choices=UNITS, help="velocity unit of inputs that do not state it"
+    )
+    predict.add_argument(
+        "--period-yr",
+        type=_positive_years,
+        default=None,
+        help="stack period (default: from the file's dates; required for plain GeoTIFFs)",
+    )
     predict.add_argument(
         "--stride", type=int, default=64, help="window step in pixels (default 64)"
     )
     predict.add_argument("--batch-size", type=int, default=32)
-    predict.add_argument(
-        "--period-yr",
-        type=float,
-        default=5.0,
-        help="stack period: velocity x period = displacement",
-    )
     predict.add_argument(
         "--max-missing", type=float, default=0.5, help="skip windows with more missing values"
     )
     predict.add_argument(
         "--threshold", type=float, default=None, help="flag threshold (default: the model's)"
     )
-    predict.add_argument(
-        "--catalogue",
-        type=Path,
-        default=None,
-        help="volcano CSV (name, lon, lat) for nearest names",
-    )
+    predict.add_argument("--catalogue", type=Path, help="volcano CSV (name, lon, lat)")
     predict.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    export = commands.add_parser(
-        "export", help="export a model with its input transform to TorchScript"
+    predict.add_argument(
+        "--compare", type=Path, help="previous run folder: list new flags, exit 3 if any"
     )
-    export.add_argument("model", type=Path)
-    export.add_argument("--out", type=Path, required=True)
-    return parser
+
+
+def _add_region_import(commands: argparse._SubParsersAction) -> None:
+    """Arguments of ``volcdet region import``."""
+    region_import = commands.add_parser(
+        "import", help="build a region folder from LiCSBAS/MintPy outputs of several tracks"
+    )
+    region_import.add_argument("out", type=Path, help="region folder to create")
+    region_import.add_argument(
+        "--track",
+        action="append",
+        required=True,
+        metavar="ID=PATH[,key=value...]",
+        help="a track: its id and product (LiCSBAS cum.h5, MintPy geo_velocity.h5, GeoTIFF); "
+        "keys: los, pass, ifgs (glob of YYYYMMDD_YYYYMMDD GeoTIFFs), ifg_units (mm|m|rad), "
+        "units, start, end",
+    )
+    region_import.add_argument("--volcanoes", type=Path, required=True, help="catalogue CSV")
+    region_import.add_argument("--roi", type=Path, required=True, help="ROI polygon GeoJSON")
+    region_import.add_argument("--salt-lakes", type=Path, help="optional salt-lake polygons")
+    region_import.add_argument("--pixel-size-m", type=float, default=200.0)
+    region_import.add_argument(
+        "--max-interferograms",
+        type=int,
+        default=10,
+        help="epoch-difference interferograms per LiCSBAS track (default 10)",
+    )
+    region_import.add_argument("--overwrite", action="store_true")
+
+
+def _require_file(path: Path, option: str) -> None:
+    """UsageError unless ``path`` is an existing file."""
+    if not path.exists():
+        raise UsageError(f"{path}: file not found ({option})")
+    if not path.is_file():
+        raise UsageError(f"{path}: not a file ({option})")
+
+
+def _csv_header(path: Path, option: str) -> list[str]:
+    """The header row of a CSV file (csv module: no pandas import)."""
+    _require_file(path, option)
+    try:
+        with open(path, newline="") as file:
+            return next(csv.reader(file), [])
+    except (OSError, UnicodeDecodeError) as err:
+        raise UsageError(f"{path}: not a readable CSV table ({err})") from err
+
+
+def _check_out(out: Path, overwrite: bool, option: str = "--out") -> None:
+    """An output folder must not be a file, exist (without overwrite) or be unwritable."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: {option} is a file, not a folder")
+    if out.exists() and not overwrite:
+        raise UsageError(f"{out}: output folder exists; use --overwrite to replace it")
+    parent = out.resolve().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"{out}: {option} is not writable ({parent} is a file)")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{out}: {option} is not writable ({parent} does not allow writing)")
+
+
+def _input_name(path: Path) -> str:
+    """A path-safe folder name from a product file name."""
+    name = path.name
+    for suffix in (".tif", ".tiff", ".h5", ".he5", ".nc", ".geo"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name) or "map"
+
+
+def input_names(paths: list[Path]) -> list[str]:
+    """Folder names of the inputs: file stems, prefixed by their folder where stems repeat."""
+    names = [_input_name(p) for p in paths]
+    if len(set(names)) < len(names):
+        names = [
+            f"{_input_name(p.resolve().parent)}_{n}" for p, n in zip(paths, names, strict=True)
+        ]
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return unique
+
+
+def _track_inputs(tracks: Path, period_given: float | None, units: str | None) -> list[tuple]:
+    """(name, velocity, los, period, units) of each row of a tracks table (mm/yr by contract)."""
+    header = _csv_header(tracks, "--tracks")
+    missing = [c for c in TRACK_COLUMNS if c not in header]
+    if missing:
+        raise UsageError(f"{tracks}: --tracks table lacks column(s) {', '.join(missing)}")
+    from datetime import date
+
+    rows = []
+    with open(tracks, newline="") as file:
+        for record in csv.DictReader(file):
+            track = record["track_id"]
+            if not re.fullmatch(r"[A-Za-z0-9_-]+", track or ""):
+                raise UsageError(f"{tracks}: track_id {track!r} must be letters, digits, _ or -")
+            velocity = tracks.parent / record["velocity"]
+            _require_file(velocity, f"--tracks {track}")
+            los = tracks.parent / record["los"] if record.get("los") else None
+            if los is not None:
+                _require_file(los, f"--tracks {track} los")
+            period = period_given
+            if period is None and record.get("start") and record.get("end"):
+                try:
+                    days = (
+                        date.fromisoformat(record["end"]) - date.fromisoformat(record["start"])
+                    ).days
+                except ValueError as err:
+                    raise UsageError(
+                        f"{tracks}: track {track}: start/end are not ISO dates"
+                    ) from err
+                if days <= 0:
+                    raise UsageError(f"{tracks}: track {track}: end is not after start")
+                period = days / 365.25
+            rows.append((track, velocity, los, period, units or "mm/yr"))
+    if not rows:
+        raise UsageError(f"{tracks}: --tracks table has no rows")
+    return rows
+
+
+def check_predict_args(args: argparse.Namespace) -> tuple[list, ScanSpec]:
+    """Every check of ``volcdet predict`` that needs no heavy import; (inputs, spec) or UsageError."""
+    from volcdet.inference.spec import ScanSpec
+
+    spec = ScanSpec(args.stride, args.batch_size, args.max_missing, args.device, args.threshold)
+    if not args.inputs and args.tracks is None:
+        raise UsageError("predict: give at least one input map or --tracks")
+    for path in args.inputs:
+        _require_file(path, "input")
+    los = list(args.los or [])
+    if los and len(los) != len(args.inputs):
+        raise UsageError(
+            f"--los: given {len(los)} time(s) for {len(args.inputs)} input(s); give one per input"
+        )
+    for path in los:
+        _require_file(path, "--los")
+    _require_file(args.model, "--model")
+    _check_out(args.out, args.overwrite)
+    if args.catalogue is not None:
+        missing = [
+            c for c in CATALOGUE_COLUMNS if c not in _csv_header(args.catalogue, "--catalogue")
+        ]
+        if missing:
+            raise UsageError(f"{args.catalogue}: --catalogue lacks column(s) {', '.join(missing)}")
+    if args.compare is not None and not (args.compare / "run_summary.json").is_file():
+        raise UsageError(
+            f"{args.compare}: --compare is not a volcdet predict run (no run_summary.json)"
+        )
+    items = [
+        (name, path, los[i] if los else None, args.period_yr, None)
+        for i, (name, path) in enumerate(zip(input_names(args.inputs), args.inputs, strict=True))
+    ]
+    if args.tracks is not None:
+        items += _track_inputs(args.tracks, args.period_yr, args.units)
+    names = [item[0] for item in items]
+    if len(set(names)) < len(names):
+        raise UsageError(f"predict: two inputs would share the output folder name ({names})")
+    return items, spec
+
+
+def _predict(args: argparse.Namespace) -> int:
+    """``volcdet predict``: check everything, then import the scanner and run."""
+    items, spec = check_predict_args(args)
+    from volcdet.inference.runs import PredictInput, run_predict
+
+    result = run_predict(
+        [PredictInput(*item) for item in items],
+        args.model,
+        args.out,
+        spec,
+        units=args.units,
+        catalogue_path=args.catalogue,
+        overwrite=args.overwrite,
+        compare_to=args.compare,
+    )
+    print(
+        f"{result.summary['flagged']} window(s) flagged in {len(items)} map(s); outputs in {args.out}"
+    )
+    if result.new_flags is not None and len(result.new_flags):
+        print(f"{len(result.new_flags)} flag(s) new since {args.compare}:")
+        print(result.new_flags.to_string(index=False))
+        return EXIT_NEW_FLAGS
+    return 0
+
+
+def _region_import(args: argparse.Namespace) -> int:
+    """``volcdet region import``: check the arguments, then build the region."""
+    _check_out(args.out, args.overwrite, "region folder")
+    for path, option in ((args.volcanoes, "--volcanoes"), (args.roi, "--roi")):
+        _require_file(path, option)
+    if args.salt_lakes is not None:
+        _require_file(args.salt_lakes, "--salt-lakes")
+    if not (math.isfinite(args.pixel_size_m) and args.pixel_size_m > 0):
+        raise UsageError(
+            f"--pixel-size-m: must be a positive number of metres, got {args.pixel_size_m}"
+        )
+    if args.max_interferograms < 1:
+        raise UsageError(f"--max-interferograms: must be >= 1, got {args.max_interferograms}")
+    from volcdet.data.products.region_import import import_region, parse_track_source
+
+    sources = [parse_track_source(text) for text in args.track]
+    import_region(
+        sources,
+        args.volcanoes,
+        args.roi,
+        args.out,
+        args.pixel_size_m,
+        max_interferograms=args.max_interferograms,
+        salt_lakes=args.salt_lakes,
+        overwrite=args.overwrite,
+    )
+    print(f"region folder written to {args.out} ({len(sources)} track(s))")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    """``volcdet export``: TorchScript of a model file."""
+    _require_file(args.model, "model")
+    from volcdet.inference.export import export_torchscript
+
+    print(f"TorchScript model written to {export_torchscript(args.model, args.out)}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status (2 on bad input, with a one-line message)."""
-    args = _parser().parse_args(argv)
+    """Entry point; returns the exit status (2 on bad input with a one-line message, 3 on new flags)."""
+    parser = _parser()
+    try:
+        args, rest = parser.parse_known_args(argv)
+        if rest and (args.command != "predict" or any(a.startswith("-") for a in rest)):
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        if rest:  # input maps given after options: argparse leaves them over
+            args.inputs = [*args.inputs, *map(Path, rest)]
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    from volcdet.inference.export import export_torchscript
-    from volcdet.inference.scan import ScanSpec, scan_velocity_map
-
     try:
         if args.command == "predict":
-            spec = ScanSpec(
-                args.stride,
-                args.batch_size,
-                args.period_yr,
-                args.max_missing,
-                args.device,
-                args.threshold,
-            )
-            flagged = scan_velocity_map(
-                args.velocity, args.los, args.model, args.out, spec, args.catalogue
-            )
-            print(f"{len(flagged)} window(s) flagged; outputs in {args.out}")
-        else:
-            print(f"TorchScript model written to {export_torchscript(args.model, args.out)}")
+            return _predict(args)
+        if args.command == "region":
+            return _region_import(args)
+        return _export(args)
     except (VolcdetError, ValueError, FileNotFoundError, KeyError) as err:
-        print(f"volcdet: error: {err}", file=sys.stderr)
-        return 2
-    return 0
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        print(f"volcdet: error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

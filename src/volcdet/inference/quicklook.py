@@ -14,12 +14,14 @@ def quicklook(
     displacement: np.ndarray,
     prob_map: np.ndarray,
     flagged: pd.DataFrame,
-    window: int,
     threshold: float,
     out_png: Path,
     title: str,
 ) -> None:
-    """PNG: wrapped cumulative displacement and max-window probability, flagged windows outlined."""
+    """PNG: wrapped cumulative displacement and max-window probability, flags outlined.
+
+    Each flag is outlined by the box of valid pixels of its window (``box_*`` columns).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -41,7 +43,14 @@ def quicklook(
     for ax in (ax_phase, ax_prob):
         for row in flagged.itertuples():
             ax.add_patch(
-                Rectangle((row.col0, row.row0), window, window, fill=False, ec="cyan", lw=0.6)
+                Rectangle(
+                    (row.box_col0 - 0.5, row.box_row0 - 0.5),
+                    row.box_col1 - row.box_col0,
+                    row.box_row1 - row.box_row0,
+                    fill=False,
+                    ec="cyan",
+                    lw=0.6,
+                )
             )
     fig.colorbar(image, ax=ax_prob, shrink=0.7)
     fig.suptitle(title)

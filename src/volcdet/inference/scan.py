@@ -1,26 +1,22 @@
 """Flag deformation on a whole velocity map: sliding windows through a trained model.
 
-The map (LOS velocity, mm/yr) becomes cumulative displacement over ``period_yr`` (the paper's
-maps cover about 5 years), is cut into windows of the model's patch size at a chosen stride and
-goes through the shared input transform and the model in batches. The probability map keeps, for
-every pixel, the **maximum** probability of the windows that contain it (a pixel is flagged if any
-window around it is). Windows with more than ``max_missing_fraction`` missing values are
-skipped. Every input is checked before anything is written, and the outputs appear only when
-all of them are complete.
+The map (LOS velocity, mm/yr, already on the model's grid: ``volcdet.data.products``) becomes
+cumulative displacement over the stack period, is cut into windows of the model's patch size at a
+chosen stride and goes through the shared input transform and the model in batches. The
+probability map keeps, for every pixel, the **maximum** probability of the windows that contain
+it (a pixel is flagged if any window around it is). Windows with more than
+``max_missing_fraction`` missing values are skipped. A flag is located on the map's own valid
+pixels inside its window (a map smaller than a window is padded, but its flag is not).
 
-The scan is a chain of named steps that readers of other products and the Python API reuse:
-``read_and_check`` -> ``plan_windows`` -> ``score_windows`` -> ``aggregate_probability`` ->
-``flag_windows`` -> ``write_outputs``; ``scan_velocity_map`` runs them in order.
+The scan is a chain of named steps: ``plan_windows`` -> ``score_windows`` ->
+``aggregate_probability`` -> ``flag_windows``; ``volcdet.inference.api.predict`` runs them after
+reading and reprojecting the product, ``volcdet.inference.outputs`` writes the results.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,20 +24,22 @@ import torch
 from pyproj import Transformer
 from tqdm import tqdm
 
-from volcdet.data.rasters import Grid, read_los_on_grid, read_raster, write_geotiff
-from volcdet.inference.quicklook import quicklook
-from volcdet.learning.checkpoints import model_from_checkpoint
+from volcdet.data.rasters import Grid
+from volcdet.inference.spec import ScanSpec
 from volcdet.learning.device import resolve_device
 from volcdet.learning.model import VolcanoClassifier
 from volcdet.learning.transforms import InputTransform
 
 log = logging.getLogger(__name__)
 
-OUTPUT_FILES = ("probability.tif", "flagged.csv", "flagged.geojson", "quicklook.png")
 FLAG_COLUMNS = (
     "row0",
     "col0",
     "size_px",
+    "box_row0",
+    "box_col0",
+    "box_row1",
+    "box_col1",
     "centre_x",
     "centre_y",
     "lon",
@@ -51,18 +49,6 @@ FLAG_COLUMNS = (
     "nearest_volcano",
     "nearest_volcano_km",
 )
-
-
-@dataclass(frozen=True)
-class ScanSpec:
-    """Window stride, batch, stack period, missing-value limit, device; threshold from the model."""
-
-    stride_px: int = 64
-    batch_size: int = 32
-    period_yr: float = 5.0
-    max_missing_fraction: float = 0.5
-    device: str = "auto"
-    threshold: float | None = None
 
 
 @dataclass(frozen=True)
@@ -83,13 +69,6 @@ def window_origins(length: int, window: int, stride: int) -> list[int]:
     if starts[-1] != length - window:
         starts.append(length - window)
     return starts
-
-
-def read_and_check(velocity_path: Path, los_path: Path) -> tuple[np.ndarray, Grid]:
-    """Velocity map (mm/yr, 2-D) and its grid; the LOS raster must share the grid."""
-    velocity, grid = read_raster(velocity_path, expected_bands=1)
-    read_los_on_grid(los_path, grid, velocity_path)
-    return velocity[0], grid
 
 
 def padded_to_window(displacement: np.ndarray, window: int) -> np.ndarray:
@@ -173,158 +152,100 @@ def aggregate_probability(
     return prob_map[: map_shape[0], : map_shape[1]]
 
 
-def nearest_volcano(catalogue: pd.DataFrame | None, lon: float, lat: float) -> tuple[str, float]:
-    """Name and great-circle distance (km, haversine on a 6371 km sphere) of the nearest volcano."""
-    if catalogue is None or catalogue.empty:
-        return "", float("nan")
-    lon1, lat1 = np.radians(lon), np.radians(lat)
-    lon2, lat2 = np.radians(catalogue.lon.to_numpy()), np.radians(catalogue.lat.to_numpy())
+def haversine_km(
+    lon1: float | np.ndarray, lat1: float | np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
+    """Great-circle distance (km) on a 6371 km sphere (haversine formula), degrees in."""
+    lon1, lat1, lon2, lat2 = (
+        np.radians(np.asarray(v, np.float64)) for v in (lon1, lat1, lon2, lat2)
+    )
     a = (
         np.sin((lat2 - lat1) / 2) ** 2
         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     )
-    distance = 2 * 6371.0 * np.arcsin(np.sqrt(a))
+    return 2 * 6371.0 * np.arcsin(np.sqrt(a))
+
+
+def nearest_volcano(catalogue: pd.DataFrame | None, lon: float, lat: float) -> tuple[str, float]:
+    """Name and great-circle distance (km) of the nearest catalogued volcano."""
+    if catalogue is None or catalogue.empty:
+        return "", float("nan")
+    distance = haversine_km(lon, lat, catalogue.lon.to_numpy(), catalogue.lat.to_numpy())
     k = int(np.argmin(distance))
     return str(catalogue.name.iloc[k]), float(distance[k])
+
+
+def valid_box(valid: np.ndarray, row0: int, col0: int, size: int) -> tuple[int, int, int, int]:
+    """(row0, col0, row1, col1), ends exclusive, of the valid map pixels inside a window."""
+    inside = valid[row0 : row0 + size, col0 : col0 + size]
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    if rows.size == 0:  # cannot happen for a scored window; fall back to the window in the map
+        return row0, col0, min(row0 + size, valid.shape[0]), min(col0 + size, valid.shape[1])
+    return (
+        row0 + int(rows[0]),
+        col0 + int(cols[0]),
+        row0 + int(rows[-1]) + 1,
+        col0 + int(cols[-1]) + 1,
+    )
 
 
 def flag_windows(
     windows: Windows,
     probability: np.ndarray,
     grid: Grid,
+    valid: np.ndarray,
     threshold: float,
     catalogue: pd.DataFrame | None,
+    properties: dict[str, object] | None = None,
 ) -> tuple[pd.DataFrame, list[dict]]:
-    """Windows at or above the threshold: a table (highest first) and GeoJSON features (lon/lat)."""
+    """Windows at or above the threshold: a table (highest first) and GeoJSON features (lon/lat).
+
+    Each flag is located on the box of valid map pixels inside its window (``valid`` is the
+    map's finite mask on ``grid``): its centre, lon/lat, nearest volcano and GeoJSON polygon are
+    those of that box, so padding or holes never move a flag off the data. ``properties`` (model
+    id, threshold, period, input) are added to every row and feature.
+    """
     size = windows.size_px
     to_lonlat = Transformer.from_crs(grid.crs.to_wkt(), "EPSG:4326", always_xy=True)
+    extra = dict(properties or {})
     flagged_rows, features = [], []
     for (r, c), miss, p in zip(windows.origins, windows.missing_fraction, probability, strict=True):
         if p < threshold:
             continue
-        x, y = grid.transform @ (c + size / 2, r + size / 2)
+        br0, bc0, br1, bc1 = valid_box(valid, r, c, size)
+        x, y = grid.transform @ ((bc0 + bc1) / 2, (br0 + br1) / 2)
         lon, lat = to_lonlat.transform(x, y)
         name, distance = nearest_volcano(catalogue, lon, lat)
-        flagged_rows.append(
-            {
-                "row0": r,
-                "col0": c,
-                "size_px": size,
-                "centre_x": x,
-                "centre_y": y,
-                "lon": lon,
-                "lat": lat,
-                "probability": float(p),
-                "missing_fraction": miss,
-                "nearest_volcano": name,
-                "nearest_volcano_km": distance,
-            }
-        )
+        row = {
+            "row0": r,
+            "col0": c,
+            "size_px": size,
+            "box_row0": br0,
+            "box_col0": bc0,
+            "box_row1": br1,
+            "box_col1": bc1,
+            "centre_x": float(x),
+            "centre_y": float(y),
+            "lon": float(lon),
+            "lat": float(lat),
+            "probability": float(p),
+            "missing_fraction": miss,
+            "nearest_volcano": name,
+            "nearest_volcano_km": distance,
+        } | extra
+        flagged_rows.append(row)
         corners = [
-            grid.transform @ (c + dc, r + dr)
-            for dc, dr in ((0, 0), (size, 0), (size, size), (0, size), (0, 0))
+            grid.transform @ (col, rr)
+            for col, rr in ((bc0, br0), (bc1, br0), (bc1, br1), (bc0, br1), (bc0, br0))
         ]
         ring = [list(to_lonlat.transform(*xy)) for xy in corners]
         features.append(
             {
                 "type": "Feature",
                 "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "properties": {
-                    k: v for k, v in flagged_rows[-1].items() if k not in ("centre_x", "centre_y")
-                },
+                "properties": {k: v for k, v in row.items() if k not in ("centre_x", "centre_y")},
             }
         )
-    flagged = pd.DataFrame(flagged_rows, columns=list(FLAG_COLUMNS))
-    flagged = flagged.sort_values("probability", ascending=False, kind="stable").reset_index(
-        drop=True
-    )
-    return flagged, features
-
-
-def write_outputs(
-    out_dir: Path,
-    grid: Grid,
-    displacement: np.ndarray,
-    prob_map: np.ndarray,
-    flagged: pd.DataFrame,
-    features: list[dict],
-    window: int,
-    threshold: float,
-    title: str,
-) -> None:
-    """Write the four outputs into a staging folder, then move them into ``out_dir`` together."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".scan-", dir=out_dir))
-    try:
-        write_geotiff(
-            staging / "probability.tif",
-            prob_map,
-            grid,
-            ["probability_of_deformation"],
-            units="probability",
-        )
-        flagged.to_csv(staging / "flagged.csv", index=False)
-        (staging / "flagged.geojson").write_text(
-            json.dumps({"type": "FeatureCollection", "features": features})
-        )
-        quicklook(
-            displacement,
-            prob_map,
-            flagged,
-            window,
-            threshold,
-            staging / "quicklook.png",
-            title,
-        )
-        for name in OUTPUT_FILES:
-            (staging / name).replace(out_dir / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def scan_velocity_map(
-    velocity_path: Path,
-    los_path: Path,
-    model_path: Path,
-    out_dir: Path,
-    spec: ScanSpec,
-    catalogue_path: Path | None = None,
-    progress: object | None = None,
-) -> pd.DataFrame:
-    """Write probability.tif, flagged.csv, flagged.geojson and quicklook.png; return the flags."""
-    velocity_path, los_path, out_dir = Path(velocity_path), Path(los_path), Path(out_dir)
-    velocity, grid = read_and_check(velocity_path, los_path)
-    model, transform, checkpoint = model_from_checkpoint(model_path)
-    catalogue = pd.read_csv(catalogue_path) if catalogue_path else None
-    threshold = (
-        spec.threshold if spec.threshold is not None else float(checkpoint.get("threshold", 0.5))
-    )
-    window = model.spec.input_size_px * transform.downsample
-    displacement = velocity * np.float32(spec.period_yr)
-    padded = padded_to_window(displacement, window)
-    windows = plan_windows(padded, grid.shape, window, spec)
-    probability = score_windows(
-        model, transform, padded, windows, spec, desc=velocity_path.name, progress=progress
-    )
-    prob_map = aggregate_probability(padded.shape, grid.shape, windows, probability)
-    flagged, features = flag_windows(windows, probability, grid, threshold, catalogue)
-    write_outputs(
-        out_dir,
-        grid,
-        displacement,
-        prob_map,
-        flagged,
-        features,
-        window,
-        threshold,
-        velocity_path.name,
-    )
-    log.info(
-        "%s: %d windows scored (%d skipped for missing data), %d flagged at p >= %.2f",
-        velocity_path,
-        len(windows.origins),
-        windows.n_planned - len(windows.origins),
-        len(flagged),
-        threshold,
-    )
-    return flagged
+    flagged = pd.DataFrame(flagged_rows, columns=[*FLAG_COLUMNS, *extra])
+    order = np.argsort(-flagged["probability"].to_numpy(), kind="stable")
+    return flagged.iloc[order].reset_index(drop=True), [features[k] for k in order]

@@ -7,11 +7,21 @@ probability of volcanic deformation in the patch is its sigmoid.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import asdict, dataclass
 
 import timm
 import torch
 from torch import nn
+
+
+def unknown_backbone(name: object) -> str | None:
+    """None if timm knows the backbone ``name``, else a one-line reason with close names."""
+    if isinstance(name, str) and timm.is_model(name):
+        return None
+    close = difflib.get_close_matches(str(name), timm.list_models(), n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return f"unknown backbone {name!r}: timm {timm.__version__} has no such model{hint}"
 
 
 @dataclass(frozen=True)

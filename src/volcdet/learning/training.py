@@ -2,8 +2,10 @@
 
 The loop follows timm's train.py: one CSV row per epoch, the best checkpoint by validation loss,
 a ``last.pt`` for resume after a kill, the effective config and library versions beside the
-model. Each epoch's shuffle and dropout draw from (seed, epoch), so a resumed run equals an
-uninterrupted one on the CPU.
+model. Each epoch's shuffle, dropout and augmentation draw from (seed, epoch), the DataLoader
+workers are seeded from them too, and on the CPU training runs in fp32 with
+``torch.use_deterministic_algorithms(True)``: two runs of the same config give identical
+weights, and a resumed run equals an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -26,9 +28,24 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from volcdet.learning.checkpoints import build_checkpoint, save_atomic, versions
+from volcdet.core.constants import FRINGE_MM
+from volcdet.core.errors import ModelFileError
+from volcdet.data.stores import store_digest
+from volcdet.learning.checkpoints import (
+    build_checkpoint,
+    load_weights_only,
+    plain,
+    save_atomic,
+    versions,
+)
 from volcdet.learning.datasets import StoreDataset, split_indices
-from volcdet.learning.device import Autocast, resolve_device
+from volcdet.learning.device import (
+    Precision,
+    choose_precision,
+    deterministic_kernels,
+    optimizer_step,
+    resolve_device,
+)
 from volcdet.learning.model import ModelSpec, VolcanoClassifier
 from volcdet.learning.transforms import InputTransform
 
@@ -47,8 +64,9 @@ class TrainConfig:
     validation_fraction: float = 0.1
     seed: int = 0
     device: str = "auto"
-    cpu_bf16_channels_last: bool = True
+    cpu_precision: str = "fp32"
     num_workers: int = 0
+    random_offset: bool = False
 
     def digest(self, extra: dict) -> str:
         """Hash of the settings that must match for a resume."""
@@ -58,21 +76,65 @@ class TrainConfig:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+#: Entries of ``last.pt``, the state a killed training resumes from.
+RESUME_KEYS = (
+    "settings_digest",
+    "data_digest",
+    "state_dict",
+    "optimizer",
+    "history",
+    "best_val_loss",
+    "bad_epochs",
+    "epoch",
+)
+
+
+def training_data_digest(stores: Sequence[tuple[Path, Path]]) -> str:
+    """Hash of the training stores' contents (``volcdet.data.stores.store_digest``), in order."""
+    digest = hashlib.sha256()
+    for array_path, table_path in stores:
+        digest.update(store_digest(array_path, table_path).encode())
+    return digest.hexdigest()[:16]
+
+
+def load_resume_state(last_path: Path, settings_digest: str, data_digest: str) -> dict | None:
+    """The state in ``last_path`` if it was written with these settings on this data, else None
+    (with a warning saying why). ModelFileError when the file is unsafe or unreadable."""
+    if not last_path.is_file():
+        return None
+    try:
+        state = load_weights_only(last_path, "training resume state")
+    except ModelFileError as err:
+        raise ModelFileError(f"{err}; delete it to train from scratch") from None
+    if not isinstance(state, dict) or any(key not in state for key in RESUME_KEYS):
+        log.warning("ignoring %s and training from scratch: written by another version", last_path)
+        return None
+    if state["settings_digest"] != settings_digest:
+        log.warning("ignoring %s and training from scratch: written with other settings", last_path)
+        return None
+    if state["data_digest"] != data_digest:
+        log.warning(
+            "ignoring %s and training from scratch: written for other training data "
+            "(the stores changed since)",
+            last_path,
+        )
+        return None
+    return state
+
+
 def evaluate_logits(
     model: VolcanoClassifier,
     transform: InputTransform,
     loader: DataLoader,
-    device: torch.device,
-    autocast: Autocast,
+    precision: Precision,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Logits and labels of every sample a loader yields (eval mode, no grad)."""
     model.eval()
     logits, labels = [], []
-    memory_format = torch.channels_last if autocast.enabled else torch.contiguous_format
     with torch.no_grad():
         for patches, targets in loader:
-            x = transform(patches).to(device, memory_format=memory_format)
-            with autocast():
+            x = transform(patches).to(precision.device, memory_format=precision.memory_format)
+            with precision.autocast():
                 logits.append(model(x).float().cpu())
             labels.append(targets)
     return torch.cat(logits).numpy(), torch.cat(labels).numpy()
@@ -114,62 +176,124 @@ def fit(
     out_dir: Path,
     progress: IO[str] | None = None,
     stop_after_epochs: int | None = None,
+    precision: Precision | None = None,
 ) -> list[dict]:
     """Train from scratch on the stores' samples; write best.pt, history.csv, run_info.json, PNG.
 
     ``out_dir/last.pt`` (full state) and ``best_so_far.pt`` are rewritten after every epoch; a
-    rerun with the same settings resumes from them. ``stop_after_epochs`` ends the call early (to test resume), as a kill would.
+    rerun with the same settings on the same data (``training_data_digest``) resumes from them;
+    otherwise it starts fresh and logs why. ``stop_after_epochs`` ends the call early (to test
+    resume), as a kill would. ``precision`` overrides the device's rule
+    (``volcdet.learning.device.choose_precision``), e.g. to run the fp16 + GradScaler path on
+    the CPU in tests.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     device = resolve_device(cfg.device)
-    autocast = Autocast(device, cfg.cpu_bf16_channels_last)
-    memory_format = torch.channels_last if autocast.enabled else torch.contiguous_format
-    dataset = StoreDataset(stores)
-    train_idx, val_idx = split_indices(len(dataset), cfg.validation_fraction, cfg.seed)
-    digest = cfg.digest(
-        {"model": model_spec.to_dict(), "transform": transform.to_dict(), "n": len(dataset)}
+    precision = precision or choose_precision(device, cfg.cpu_precision)
+    with deterministic_kernels(device):
+        return _fit(
+            stores,
+            model_spec,
+            transform,
+            cfg,
+            Path(out_dir),
+            progress,
+            stop_after_epochs,
+            precision,
+        )
+
+
+def random_offsets_mm(seed: int, epoch: int, indices: np.ndarray) -> np.ndarray:
+    """One constant per sample, uniform over one fringe (0 to lambda / 2), redrawn each epoch.
+
+    Drawn from the stream (seed, epoch, sample index), so it depends on neither the batch
+    order nor the number of DataLoader workers.
+    """
+    return np.array(
+        [np.random.default_rng([seed, 13, epoch, int(i)]).uniform(0.0, FRINGE_MM) for i in indices],
+        np.float32,
     )
 
+
+def _loader(dataset: torch.utils.data.Dataset, cfg: TrainConfig, seed: int) -> DataLoader:
+    """A DataLoader in the given order (no shuffling: the order is explicit) whose workers'
+    torch seeds come from ``seed``; the dataset itself draws nothing random (the offsets are
+    drawn in the main process), so the batches do not depend on ``num_workers``."""
+    return DataLoader(
+        dataset,
+        batch_size=cfg.batch_size,
+        num_workers=cfg.num_workers,
+        generator=torch.Generator().manual_seed(seed),
+    )
+
+
+def _fit(
+    stores: Sequence[tuple[Path, Path]],
+    model_spec: ModelSpec,
+    transform: InputTransform,
+    cfg: TrainConfig,
+    out_dir: Path,
+    progress: IO[str] | None,
+    stop_after_epochs: int | None,
+    precision: Precision,
+) -> list[dict]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    device = precision.device
+    dataset = StoreDataset(stores)
+    train_idx, val_idx = split_indices(len(dataset), cfg.validation_fraction, cfg.seed)
+    settings_digest = cfg.digest(
+        {
+            "model": model_spec.to_dict(),
+            "transform": transform.to_dict(),
+            "n": len(dataset),
+            "precision": precision.mode,
+        }
+    )
+    data_digest = training_data_digest(stores)
+
     torch.manual_seed(cfg.seed)
-    model = VolcanoClassifier(model_spec).to(device, memory_format=memory_format)
+    model = VolcanoClassifier(model_spec).to(device, memory_format=precision.memory_format)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay
     )
+    scaler = precision.grad_scaler()
     history: list[dict] = []
     best_loss, bad_epochs, start_epoch = float("inf"), 0, 1
     # Undeclared work files survive a killed job (Snakemake deletes declared outputs only).
     last_path, best_work = out_dir / "last.pt", out_dir / "best_so_far.pt"
-    if last_path.is_file():
-        state = torch.load(last_path, map_location=device, weights_only=False)
-        if state.get("digest") == digest:
-            model.load_state_dict(state["state_dict"])
-            optimizer.load_state_dict(state["optimizer"])
-            history, best_loss, bad_epochs = (
-                state["history"],
-                state["best_val_loss"],
-                state["bad_epochs"],
-            )
-            start_epoch = state["epoch"] + 1
-            log.info("resuming from %s at epoch %d", last_path, start_epoch)
-        else:
-            log.warning("ignoring %s: written with other settings", last_path)
+    state = load_resume_state(last_path, settings_digest, data_digest)
+    if state is not None:
+        model.load_state_dict(state["state_dict"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scaler is not None and state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
+        history, best_loss, bad_epochs = (
+            list(state["history"]),
+            state["best_val_loss"],
+            state["bad_epochs"],
+        )
+        start_epoch = state["epoch"] + 1
+        log.info("resuming from %s at epoch %d", last_path, start_epoch)
 
-    val_loader = DataLoader(
-        torch.utils.data.Subset(dataset, val_idx),
-        batch_size=cfg.batch_size,
-        num_workers=cfg.num_workers,
-    )
+    val_loader = _loader(torch.utils.data.Subset(dataset, val_idx), cfg, cfg.seed)
     run_info = {
         "train_config": asdict(cfg),
         "model_spec": model_spec.to_dict(),
         "transform": transform.to_dict(),
         "stores": [[str(a), str(t)] for a, t in stores],
+        "data_digest": data_digest,
         "n_train": len(train_idx),
         "n_validation": len(val_idx),
         "device": str(device),
+        "precision": precision.mode,
+        "deterministic": torch.are_deterministic_algorithms_enabled(),
         "versions": versions(),
     }
+    log.info(
+        "training on %s in %s (deterministic algorithms: %s)",
+        device,
+        precision.mode,
+        run_info["deterministic"],
+    )
     for epochs_run, epoch in enumerate(range(start_epoch, cfg.max_epochs + 1)):
         if bad_epochs >= cfg.early_stopping_patience:
             break
@@ -177,30 +301,31 @@ def fit(
             return history
         torch.manual_seed(cfg.seed * 100_003 + epoch)
         order = np.random.default_rng([cfg.seed, epoch]).permutation(train_idx)
-        loader = DataLoader(
-            torch.utils.data.Subset(dataset, order),
-            batch_size=cfg.batch_size,
-            num_workers=cfg.num_workers,
+        offsets = (
+            torch.from_numpy(random_offsets_mm(cfg.seed, epoch, order))
+            if cfg.random_offset
+            else None
         )
+        loader = _loader(torch.utils.data.Subset(dataset, order), cfg, cfg.seed * 1009 + epoch)
         model.train()
         started, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
         bar = tqdm(
             loader, desc=f"epoch {epoch}", file=progress or sys.stderr, mininterval=5.0, leave=True
         )
         for patches, targets in bar:
-            x = transform(patches).to(device, memory_format=memory_format)
+            if offsets is not None:
+                patches = patches + offsets[seen : seen + len(targets), None, None]
+            x = transform(patches).to(device, memory_format=precision.memory_format)
             y = targets.to(device)
-            with autocast():
+            with precision.autocast():
                 logits = model(x).float()
             loss = nn.functional.binary_cross_entropy_with_logits(logits, y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            optimizer_step(loss, optimizer, scaler)
             seen += len(y)
             loss_sum += float(loss.detach()) * len(y)
             correct += int(((logits > 0).float() == y).sum())
             bar.set_postfix(loss=f"{loss_sum / seen:.4f}", refresh=False)
-        val_logits, val_labels = evaluate_logits(model, transform, val_loader, device, autocast)
+        val_logits, val_labels = evaluate_logits(model, transform, val_loader, precision)
         row = {
             "epoch": epoch,
             "train_loss": loss_sum / seen,
@@ -232,13 +357,15 @@ def fit(
         )
         save_atomic(
             {
-                "digest": digest,
+                "settings_digest": settings_digest,
+                "data_digest": data_digest,
                 "state_dict": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
-                "history": history,
-                "best_val_loss": best_loss,
-                "bad_epochs": bad_epochs,
-                "epoch": epoch,
+                "scaler": scaler.state_dict() if scaler is not None else None,
+                "history": plain(history, "history"),
+                "best_val_loss": float(best_loss),
+                "bad_epochs": int(bad_epochs),
+                "epoch": int(epoch),
             },
             last_path,
         )

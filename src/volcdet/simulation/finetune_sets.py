@@ -11,8 +11,13 @@ With N background (slope-induced-signal) patches from outside the ROI (the paper
 * FT4 (4N): FT2 plus N descending atmosphere-only samples and N descending volcano-plus-
   atmosphere samples from the simulated sets.
 
-Volcanoes added to background patches come from the CDM source library, projected on the
-patch's own track LOS, under a random square symmetry and a log-uniform amplitude.
+Volcanoes added to background patches come from the CDM source library in random
+permutations (each source once before any twice), projected on the patch's own track LOS, under
+a random square symmetry and a log-uniform amplitude.
+
+Realistic noise (issue 13): the background patches are real data and already carry the region's
+holes, ramps, stratified delay and speckle, so FT1/FT2 add none; the simulated samples of
+FT3/FT4 come from the simulated sets, which carry the noise of ``volcdet.simulation.noise``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from scipy.ndimage import median_filter
 
 from volcdet.data.background import sensitivity_holdout
 from volcdet.data.stores import open_store, write_store
-from volcdet.simulation.source_library import SourceLibrary, dihedral_enu
+from volcdet.simulation.source_library import SourceLibrary, dihedral_enu, source_order
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +61,10 @@ def volcano_on_background(
     rng: np.random.Generator,
     min_amplitude_mm: float,
     max_amplitude_mm: float,
+    index: int,
 ) -> tuple[np.ndarray, dict]:
-    """Add one library source (random symmetry, log-uniform LOS amplitude) to a background patch."""
-    index = int(rng.integers(len(library)))
+    """Add library source ``index`` (random symmetry, log-uniform LOS amplitude) to a background
+    patch."""
     symmetry = int(rng.integers(8))
     field = dihedral_enu(library[index], symmetry)
     los_field = np.tensordot(los_enu, field, axes=1)
@@ -114,6 +120,7 @@ def build_ft1(
     n = len(table)
     with_volcano = np.zeros(n, bool)
     with_volcano[rng.choice(n, size=n // 2, replace=False)] = True
+    sources = iter(source_order(n // 2, len(library), rng))
     patches, rows = [], []
     for i in range(n):
         patch = np.asarray(array[i], np.float32)
@@ -131,6 +138,7 @@ def build_ft1(
                 rng,
                 FT1_MIN_AMPLITUDE_MM,
                 max_amplitude_mm,
+                int(next(sources)),
             )
             row |= {
                 "amplitude_mm": info["amplitude_mm"],

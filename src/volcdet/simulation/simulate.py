@@ -5,13 +5,19 @@ Each set holds ``samples`` patches, half with a volcanic source over residual at
 as many atmosphere as deformation simulations). A source is a library CDM field under one of
 the 8 square symmetries, projected on the set's LOS and scaled to a LOS amplitude drawn
 log-uniformly between the pass's minimum (at least mu + 3 sigma of its atmosphere) and the
-maximum. Stored unwrapped (cumulative LOS mm, float16); wrapping happens at load time.
+maximum. The library is gone through in random permutations, so every source is used once
+before any is used twice (the paper's 23,631 sources over 7 sets of 23,631 deformation samples
+each: each source once per set). Both classes then get the realistic noise of
+``volcdet.simulation.noise`` (ramps, stratified delay on the region's DEM, speckle, holes from
+the region's own masks), from a stream of its own per sample, so switching it off leaves the
+atmosphere and sources unchanged. Stored unwrapped (cumulative LOS mm, float16); wrapping
+happens at load time.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +25,8 @@ import pandas as pd
 
 from volcdet.data.stores import create_store, write_table
 from volcdet.simulation.atmosphere import AtmosphereParameters, simulate_atmosphere
-from volcdet.simulation.source_library import SourceLibrary, dihedral_enu
+from volcdet.simulation.noise import NoiseSpec, RegionNoiseInputs, add_realistic_noise
+from volcdet.simulation.source_library import SourceLibrary, dihedral_enu, source_order
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +43,7 @@ class SimulationSpec:
     deflation_fraction: float = 0.2
     seed: int = 0
     batch: int = 64
+    noise: NoiseSpec = field(default_factory=NoiseSpec)
 
 
 def effective_min_amplitude_mm(spec: SimulationSpec, noise_mm: tuple[float, float]) -> float:
@@ -57,19 +65,30 @@ def simulate_los_set(
     spec: SimulationSpec,
     array_path: Path,
     table_path: Path,
+    noise_inputs: RegionNoiseInputs | None = None,
 ) -> pd.DataFrame:
-    """Write one LOS set's store; deterministic from (seed, los_set)."""
+    """Write one LOS set's store; deterministic from (seed, los_set).
+
+    ``noise_inputs`` lends the region's NaN masks and DEM to the noise models (a model without
+    its input is skipped; the masks must have the patch shape).
+    """
+    noise_inputs = noise_inputs or RegionNoiseInputs()
+    shape = (spec.size_px, spec.size_px)
+    bank = noise_inputs.mask_bank
+    if bank is not None and len(bank) and bank.shape[1:] != shape:
+        raise ValueError(f"missing-data masks of shape {bank.shape[1:]} for {shape} patches")
     rng = np.random.default_rng([spec.seed, 9, int(los["los_set"])])
     n = spec.samples
     labels = rng.permutation(np.arange(n) < n // 2).astype(int)
+    sources = iter(source_order(int(labels.sum()), len(library), rng))
     los_vector = np.array([los["los_east"], los["los_north"], los["los_up"]])
     min_amp = effective_min_amplitude_mm(spec, atmosphere.noise_mm)
     rows = []
     with create_store(array_path, n, (spec.size_px, spec.size_px)) as out:
         for start in range(0, n, spec.batch):
             stop = min(start + spec.batch, n)
-            noise, noise_meta = simulate_atmosphere(
-                atmosphere, stop - start, (spec.size_px, spec.size_px), spec.pixel_size_m, rng
+            noise, atmosphere_meta = simulate_atmosphere(
+                atmosphere, stop - start, shape, spec.pixel_size_m, rng
             )
             for k, i in enumerate(range(start, stop)):
                 row = {
@@ -78,11 +97,11 @@ def simulate_los_set(
                     "track_id": los["track_id"],
                     "pass": los["pass"],
                     "label": int(labels[i]),
-                    **{f"atmosphere_{key}": value for key, value in noise_meta[k].items()},
+                    **{f"atmosphere_{key}": value for key, value in atmosphere_meta[k].items()},
                 }
                 patch = noise[k]
                 if labels[i]:
-                    index = int(rng.integers(len(library)))
+                    index = int(next(sources))
                     transform = int(rng.integers(8))
                     field = dihedral_enu(library[index], transform)
                     los_field = np.tensordot(los_vector, field, axes=1)
@@ -107,8 +126,15 @@ def simulate_los_set(
                         "symmetry": -1,
                         "source_depth_m": np.nan,
                     }
+                patch, noise_meta = add_realistic_noise(
+                    patch,
+                    np.random.default_rng([spec.seed, 10, int(los["los_set"]), i]),
+                    spec.noise,
+                    noise_inputs,
+                    spec.pixel_size_m,
+                )
                 out[i] = patch
-                rows.append(row)
+                rows.append(row | noise_meta)
             if stop % (20 * spec.batch) < spec.batch:
                 log.info("LOS set %s: %d / %d samples", los["los_set"], stop, n)
     table = pd.DataFrame(rows)

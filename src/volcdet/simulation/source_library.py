@@ -65,6 +65,16 @@ def source_field_enu(
     return np.stack([RectBivariateSpline(yc, xc, c, kx=3, ky=3)(y, x)[::-1] for c in coarse])
 
 
+def source_order(n_draws: int, library_size: int, rng: np.random.Generator) -> np.ndarray:
+    """Library indices for ``n_draws`` samples: successive random permutations of the library,
+    so each source is used once before any is used twice (floor or ceil of n / N times each)."""
+    if library_size < 1:
+        raise ValueError("the source library is empty")
+    repeats = -(-n_draws // library_size)
+    order = [rng.permutation(library_size) for _ in range(repeats)]
+    return np.concatenate(order)[:n_draws] if order else np.zeros(0, int)
+
+
 def build_source_library(
     n_sources: int,
     first_index: int,

@@ -242,15 +242,21 @@ def read_interferogram(path: Path) -> tuple[np.ndarray, float]:
     """(values in mm as float64 with NaN = no data, pixel size in m) of a projected GeoTIFF."""
     import rasterio
 
+    from volcdet.data.rasters import read_checked
+
     path = Path(path)
     if not path.is_file():
         raise InterferogramNotFoundError(f"{path}: interferogram file not found")
-    with rasterio.open(path) as src:
+    try:
+        src = rasterio.open(path)
+    except rasterio.errors.RasterioIOError as err:
+        raise RegionError(f"{path}: not a readable raster ({err})") from None
+    with src:
         if src.crs is None or not src.crs.is_projected:
             raise RegionError(f"{path}: needs a projected CRS in metres, got {src.crs}")
         if not np.isclose(abs(src.transform.a), abs(src.transform.e)):
             raise RegionError(f"{path}: pixels are not square ({src.res})")
-        image = src.read(1, masked=True).astype(np.float64).filled(np.nan)
+        image = read_checked(src, path, indexes=1).astype(np.float64).filled(np.nan)
         return image, float(abs(src.transform.a))
 
 

@@ -1,0 +1,179 @@
+"""Training noise that looks like real data, applied to every simulated sample (issue 13).
+
+Each model is a small module with one function taking a seeded ``numpy.random.Generator``:
+ramps (``ramps``), stratified delay on the region's DEM (``stratified``), incoherent speckle
+(``speckle``) and missing-data masks from the region's own NaN patterns (``missing_data``).
+``add_realistic_noise`` adds them to a patch of residual atmosphere (+ deformation) in this
+order, the holes last; each model runs for a sample with its configured probability. Both
+classes get the same noise, so none of it tells them apart.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from volcdet.core.errors import RegionError
+from volcdet.data.rasters import read_raster
+from volcdet.data.stores import open_store
+from volcdet.simulation.missing_data import draw_missing_mask, nan_mask_bank
+from volcdet.simulation.ramps import ramp_mm
+from volcdet.simulation.speckle import speckle_mm
+from volcdet.simulation.stratified import draw_stratified_delay
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MissingDataSpec:
+    """Share of samples with holes and the largest missing share a sample's mask grows to."""
+
+    probability: float = 1.0
+    max_fraction: float = 0.2
+
+
+@dataclass(frozen=True)
+class RampSpec:
+    """Share of samples with a ramp, its largest peak-to-peak (mm), share of quadratic ramps."""
+
+    probability: float = 0.8
+    max_mm: float = 35.0
+    quadratic_share: float = 0.5
+
+
+@dataclass(frozen=True)
+class StratifiedSpec:
+    """Share of samples with stratified delay and the std of its coefficient (mm per km)."""
+
+    probability: float = 0.8
+    coefficient_mm_per_km: float = 5.0
+
+
+@dataclass(frozen=True)
+class SpeckleSpec:
+    """Share of samples with speckle, largest low-coherence area share, largest noise std (mm)."""
+
+    probability: float = 0.3
+    max_area_fraction: float = 0.3
+    max_std_mm: float = 8.0
+
+
+@dataclass(frozen=True)
+class NoiseSpec:
+    """The four noise models (config ``simulation.noise``); probability 0 switches one off."""
+
+    missing_data: MissingDataSpec = field(default_factory=MissingDataSpec)
+    ramp: RampSpec = field(default_factory=RampSpec)
+    stratified: StratifiedSpec = field(default_factory=StratifiedSpec)
+    speckle: SpeckleSpec = field(default_factory=SpeckleSpec)
+
+    @classmethod
+    def from_config(cls, entry: dict[str, Any] | None) -> NoiseSpec:
+        """From the config's ``simulation.noise`` mapping (missing keys keep their defaults)."""
+        entry = entry or {}
+        return cls(
+            missing_data=MissingDataSpec(**entry.get("missing_data", {})),
+            ramp=RampSpec(**entry.get("ramp", {})),
+            stratified=StratifiedSpec(**entry.get("stratified", {})),
+            speckle=SpeckleSpec(**entry.get("speckle", {})),
+        )
+
+    @classmethod
+    def off(cls) -> NoiseSpec:
+        """Every model switched off (the paper's simulation: turbulent atmosphere only)."""
+        return cls(
+            MissingDataSpec(probability=0.0),
+            RampSpec(probability=0.0),
+            StratifiedSpec(probability=0.0),
+            SpeckleSpec(probability=0.0),
+        )
+
+
+@dataclass(frozen=True)
+class RegionNoiseInputs:
+    """What the region lends the noise models: NaN masks of its background tiles, its DEM (m).
+
+    A model whose input is missing (no DEM, an empty bank) is skipped.
+    """
+
+    mask_bank: np.ndarray | None = None
+    dem_m: np.ndarray | None = None
+
+
+def load_region_noise_inputs(
+    background_store: tuple[Path, Path] | None, dem_path: Path | None, pixel_size_m: float
+) -> RegionNoiseInputs:
+    """NaN masks of the background tiles and the region's DEM (either may be absent: the model
+    that needs it is then skipped, and the log says so)."""
+    bank = None
+    if background_store is not None:
+        array, _ = open_store(*background_store)
+        bank = nan_mask_bank(array)
+        log.info(
+            "missing-data masks: %d background tiles, %.2f%% missing on average",
+            len(bank),
+            100 * float(bank.mean()) if len(bank) else 0.0,
+        )
+    dem = None
+    if dem_path is None:
+        log.info("no dem.tif in the region: stratified delay is not simulated")
+    else:
+        values, grid = read_raster(Path(dem_path), expected_bands=1)
+        if not np.isclose(grid.pixel_size_m, pixel_size_m, rtol=0.01):
+            raise RegionError(
+                f"{dem_path}: pixel size {grid.pixel_size_m:g} m differs from the configured "
+                f"{pixel_size_m:g} m (resample the DEM)"
+            )
+        dem = values[0]
+    return RegionNoiseInputs(mask_bank=bank, dem_m=dem)
+
+
+def add_realistic_noise(
+    patch_mm: np.ndarray,
+    rng: np.random.Generator,
+    spec: NoiseSpec,
+    inputs: RegionNoiseInputs,
+    pixel_size_m: float,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """The patch with ramp, stratified delay, speckle and holes added, and each model's draw
+    (``noise_*`` metadata columns; NaN where a model did not run)."""
+    shape = patch_mm.shape
+    out = np.array(patch_mm, np.float32)
+    meta: dict[str, Any] = {
+        "noise_ramp_mm": np.nan,
+        "noise_stratified_mm_per_km": np.nan,
+        "noise_speckle_std_mm": np.nan,
+        "noise_missing_fraction": 0.0,
+    }
+    # One child stream per model: switching a model off leaves the others' draws unchanged.
+    ramp_rng, stratified_rng, speckle_rng, missing_rng = rng.spawn(4)
+    if ramp_rng.random() < spec.ramp.probability:
+        ramp, info = ramp_mm(shape, ramp_rng, spec.ramp.max_mm, spec.ramp.quadratic_share)
+        out += ramp
+        meta["noise_ramp_mm"] = info["peak_to_peak_mm"]
+    if stratified_rng.random() < spec.stratified.probability and inputs.dem_m is not None:
+        delay, info = draw_stratified_delay(
+            inputs.dem_m, shape[0], stratified_rng, spec.stratified.coefficient_mm_per_km
+        )
+        out += delay
+        meta["noise_stratified_mm_per_km"] = info["coefficient_mm_per_km"]
+    if speckle_rng.random() < spec.speckle.probability:
+        speckle, info = speckle_mm(
+            shape,
+            pixel_size_m,
+            speckle_rng,
+            spec.speckle.max_area_fraction,
+            spec.speckle.max_std_mm,
+        )
+        out += speckle
+        meta["noise_speckle_std_mm"] = info["std_mm"]
+    bank = inputs.mask_bank
+    if missing_rng.random() < spec.missing_data.probability and bank is not None and len(bank):
+        mask, fraction = draw_missing_mask(bank, missing_rng, spec.missing_data.max_fraction)
+        out[mask] = np.nan
+        meta["noise_missing_fraction"] = fraction
+    return out, meta
