@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.volcdet-installed
 CORES  ?= all
 
-.PHONY: install demo test bench lint format clean test-cluster
+.PHONY: install demo seeds test bench lint format clean test-cluster
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,9 @@ install: $(STAMP)  ## create .venv and install volcdet with pinned dependencies
 
 demo: $(STAMP)  ## run the default workflow (embedded demo region) end to end
 	$(BIN)/snakemake --cores $(CORES)
+
+seeds: $(STAMP)  ## on request: train and evaluate every seed of `seeds`, then results/tables/seeds_summary.md
+	$(BIN)/snakemake --cores $(CORES) seeds_summary
 
 test: $(STAMP)  ## unit tests + an end-to-end Snakemake run on a tiny config
 	$(BIN)/pytest

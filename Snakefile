@@ -17,6 +17,8 @@ include: "workflow/rules/simulation.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/finetune.smk"
 include: "workflow/rules/evaluation.smk"
+include: "workflow/rules/sensitivity.smk"
+include: "workflow/rules/seeds.smk"
 include: "workflow/rules/probes.smk"
 include: "workflow/rules/scan.smk"
 

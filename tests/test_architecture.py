@@ -18,7 +18,7 @@ ALLOWED_IMPORTS: dict[str, set[str]] = {
     "demo": {"core", "data"},
     "simulation": {"core", "data"},
     "learning": {"core", "data", "simulation"},
-    "evaluation": {"core", "data", "simulation", "learning"},
+    "evaluation": {"core", "data", "demo", "simulation", "learning"},
     "inference": {"core", "data", "simulation", "learning", "evaluation"},
 }
 

@@ -116,6 +116,12 @@ def test_report_builds(demo_run):
         "patch_gallery.png",
         "training_curve.png",
         "simulation_gallery.png",
+        "separation.csv",
+        "roc_frames.png",
+        "auc_vs_footprint.png",
+        "false_alarms.csv",
+        "sensitivity.csv",
+        "sensitivity.png",
         "probes.csv",
     ):
         assert name in html, name
@@ -199,7 +205,8 @@ def test_finetuning_tables_and_gradcam(demo_run):
         name: len(pd.read_parquet(demo_run / f"results/finetune_sets/{name}.parquet"))
         for name in ("FT1", "FT2", "FT3", "FT4")
     }
-    n = len(background)
+    held_out = pd.read_parquet(demo_run / "results/sensitivity/injected.parquet").query("pair < 0")
+    n = len(background) - len(held_out)  # the tiles held out for the sensitivity test
     assert sizes == {"FT1": n, "FT2": 2 * n, "FT3": 2 * n, "FT4": 4 * n}
     for ftset, approach in [
         ("FT1", "last"),
@@ -227,6 +234,7 @@ def test_finetuning_tables_and_gradcam(demo_run):
         "Precision",
         "F1",
         "Volcanoes",
+        "AUC 95% CI",
     ]
     table2 = pd.read_csv(demo_run / "results/tables/table2.csv")
     assert table2["Data Set"].tolist() == [
@@ -329,6 +337,96 @@ def test_paper_config_dry_run_builds_the_paper_scale(demo_run, tmp_path):
     assert counts["simulate"] == 7 and counts["train"] == 1
     assert counts["source_library"] == -(-23_631 // config["simulation"]["sources_per_job"])
     assert counts["finetune"] == 7 and counts["predict"] == 8 and counts["probes"] == 8
+
+
+def test_metrics_that_separate_models(demo_run):
+    """Separation table with frame-bootstrap intervals, the footprint sweep, frame ROC figure."""
+    table = pd.read_csv(demo_run / "results/tables/separation.csv")
+    assert table.model_id.tolist()[0] == "synthetic" and len(table) == 8
+    for column in ("AUC ROC", "AUC clean", "dAUC clean"):
+        assert (table[f"{column} low"] <= table[column] + 1e-9).all()
+        assert (table[column] <= table[f"{column} high"] + 1e-9).all()
+    sweep = pd.read_csv(demo_run / "results/tables/footprint_sweep.csv")
+    assert sorted(set(sweep.min_footprint_fraction)) == [0.5, 0.9, 1.0] and len(sweep) == 24
+    # A stricter label rule can only make positives fewer.
+    counts = sweep[sweep.model == "synthetic"].set_index("min_footprint_fraction").positives
+    assert counts[0.5] >= counts[0.9] >= counts[1.0]
+    table1 = pd.read_csv(demo_run / "results/tables/table1.csv")
+    assert np.allclose(table1["AUC ROC"].iloc[0], table["AUC ROC"].iloc[0], atol=1e-3)
+    for name in ("roc_frames", "auc_vs_footprint"):
+        assert (demo_run / f"results/figures/{name}.png").stat().st_size > 5_000
+
+
+def test_false_alarms_of_the_scans(demo_run):
+    table = pd.read_csv(demo_run / "results/tables/false_alarms.csv")
+    tracks = pd.read_csv(demo_run / "data/demo/tracks.csv").track_id
+    assert set(table.track_id) == {*tracks, "all tracks"} and len(table) == 2 * (len(tracks) + 1)
+    total = table[(table.track_id == "all tracks") & (table.zone == "whole map")].iloc[0]
+    per_track = table[(table.track_id != "all tracks") & (table.zone == "whole map")]
+    assert total.alarm_windows == per_track.alarm_windows.sum()
+    flagged = sum(len(pd.read_csv(demo_run / f"results/scan/{t}/flagged.csv")) for t in tracks)
+    assert total.alarm_windows <= flagged
+
+
+def test_sensitivity_uses_held_out_tiles_only(demo_run):
+    injected = pd.read_parquet(demo_run / "results/sensitivity/injected.parquet")
+    held = set(injected.tile)
+    used = set()
+    for name in ("FT1", "FT2"):
+        sources = pd.read_parquet(demo_run / f"results/finetune_sets/{name}.parquet").source
+        used |= set(sources.str.split("+").str[0])
+    background = set(pd.read_parquet(demo_run / "results/patches/background.parquet").patch_id)
+    assert held and not held & used and held | used == background
+    summary = pd.read_csv(demo_run / "results/tables/sensitivity.csv")
+    assert set(summary.model) == {
+        "synthetic",
+        "FT1_last",
+        "FT1_m1last",
+        "FT1_last2",
+        "FT1_m1last1",
+        "FT2_last",
+        "FT3_last",
+        "FT4_last",
+    }
+    assert {"rate50_mm_yr", "rate90_mm_yr", "false_alarm_percent"} <= set(summary.columns)
+    curves = pd.read_csv(demo_run / "results/tables/sensitivity_curves.csv")
+    assert sorted(set(curves.rate_mm_yr)) == [0.0, 1.0, 5.0, 20.0]
+    assert (demo_run / "results/figures/sensitivity.png").stat().st_size > 5_000
+
+
+def test_seed_runs(demo_run):
+    """Another seed trains under results/seeds/seed8/ through the same rules; the summary."""
+    dry = snakemake(demo_run, "--dry-run", "seeds_summary")
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    counts = job_counts(dry.stdout + dry.stderr)
+    assert (counts["train"], counts["finetune"], counts["predict"], counts["features"]) == (
+        1,
+        7,
+        8,
+        6,
+    )
+    assert "ftset" not in counts and "simulate" not in counts  # the data are shared
+    result = snakemake(demo_run, "results/seeds/seed8/metrics/FT1_last.json")
+    assert result.returncode == 0, result.stderr[-3000:]
+    _, _, seed7 = model_from_checkpoint(demo_run / "results/models/synthetic/best.pt")
+    _, _, seed8 = model_from_checkpoint(demo_run / "results/seeds/seed8/models/synthetic/best.pt")
+    assert (
+        seed7["run_info"]["train_config"]["seed"],
+        seed8["run_info"]["train_config"]["seed"],
+    ) == (7, 8)
+    _, _, tuned = model_from_checkpoint(demo_run / "results/seeds/seed8/finetune/FT1/last/model.pt")
+    assert tuned["run_info"]["finetune"]["seed"] == 8
+    assert (demo_run / "results/seeds/seed8/logs/train.log").is_file()
+    # The summary over the default seed alone (a second full seed run would double the test).
+    config = yaml.safe_load((demo_run / "config.yaml").read_text())
+    (demo_run / "one_seed.yaml").write_text(
+        yaml.safe_dump({**config, "seeds": [7]}, sort_keys=False)
+    )
+    summary = snakemake(demo_run, "seeds_summary", "--configfile", str(demo_run / "one_seed.yaml"))
+    assert summary.returncode == 0, summary.stderr[-3000:]
+    table = pd.read_csv(demo_run / "results/tables/seeds_summary.csv")
+    assert len(table) == 8 and (table.seeds == 1).all()
+    assert "| Synthetic | 1 |" in (demo_run / "results/tables/seeds_summary.md").read_text()
 
 
 def _copy_run(demo_run: Path, tmp_path: Path) -> Path:

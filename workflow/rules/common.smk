@@ -64,6 +64,11 @@ TABLE2 = [["Synthetic", "synthetic"]] + [
     for s in FINETUNE["table2"]["ftsets"]
 ]
 MODELS = list(dict.fromkeys(model for _, model in TABLE1 + TABLE2))
+MODEL_NAMES = {model: next(n for n, m in TABLE1 + TABLE2 if m == model) for model in MODELS}
+
+# Seed runs (issue 14): the default run trains with `seed` under results/; every other seed of
+# `seeds` repeats training and fine-tuning under results/seeds/seed<k>/ on the same data.
+SEEDS = config.get("seeds") or [config["seed"] + k for k in range(3)]
 
 
 # Every wildcard of every rule is constrained, and none matches a slash or two dots.
@@ -72,15 +77,30 @@ wildcard_constraints:
     chunk=r"\d+",
     ftset="FT[1-4]",
     approach="|".join(APPROACH_NAMES),
-    dataset="test|FT[1-4]",
+    dataset="test|FT[1-4]|sensitivity",
+    run=r"results(/seeds/seed\d+)?",
     model="synthetic|FT[1-4]_(" + "|".join(APPROACH_NAMES) + ")",
     track=SAFE_NAME,
 
 
+def run_dir(seed):
+    """Folder of a seed run: results/ for the config's seed, results/seeds/seed<k>/ otherwise."""
+    return "results" if int(seed) == config["seed"] else f"results/seeds/seed{seed}"
+
+
+def run_seed(wildcards):
+    """Learning seed of a run folder (the {run} wildcard)."""
+    if wildcards.run == "results":
+        return config["seed"]
+    return int(wildcards.run.rsplit("seed", 1)[1])
+
+
 def dataset_array(wildcards):
-    """Patch store of a dataset: the test patches or a fine-tuning set."""
+    """Patch store of a dataset: the test patches, a fine-tuning set or the sensitivity set."""
     if wildcards.dataset == "test":
         return "results/patches/test.npy"
+    if wildcards.dataset == "sensitivity":
+        return "results/sensitivity/injected.npy"
     return f"results/finetune_sets/{wildcards.dataset}.npy"
 
 
@@ -88,16 +108,49 @@ def dataset_table(wildcards):
     return dataset_array(wildcards).replace(".npy", ".parquet")
 
 
-def model_file(model_id):
-    """Model file of a model id: 'synthetic' or '<ftset>_<approach>'."""
+def model_file(model_id, run="results"):
+    """Model file of a model id ('synthetic' or '<ftset>_<approach>') in a run folder."""
     if model_id == "synthetic":
-        return "results/models/synthetic/best.pt"
+        return f"{run}/models/synthetic/best.pt"
     ftset, approach = model_id.split("_", 1)
-    return f"results/finetune/{ftset}/{approach}/model.pt"
+    return f"{run}/finetune/{ftset}/{approach}/model.pt"
 
 
 def model_path(wildcards):
-    return model_file(wildcards.model)
+    """Model file of the {model} wildcard in the {run} folder."""
+    return model_file(wildcards.model, wildcards.run)
+
+
+def run_models(wildcards):
+    """Every model file of Tables 1-2 in the {run} folder, in MODELS order."""
+    return [model_file(model, wildcards.run) for model in MODELS]
+
+
+def run_outputs(pattern):
+    """An input function: ``pattern`` for every model of the {run} folder, in MODELS order."""
+
+    def paths(wildcards):
+        return [pattern.format(run=wildcards.run, model=model) for model in MODELS]
+
+    return paths
+
+
+def seeds_inputs(pattern):
+    """``pattern`` for every seed run and model (seed-major, then MODELS order)."""
+    return [pattern.format(run=run_dir(s), model=m) for s in SEEDS for m in MODELS]
+
+
+def scan_flags(wildcards):
+    """probability.tif and flagged.csv of every track's scan (after the los_geometries checkpoint)."""
+    rasters = scan_targets(wildcards)
+    return {
+        "probability": rasters,
+        "flagged": [p.replace("probability.tif", "flagged.csv") for p in rasters],
+    }
+
+
+def scan_track_ids(wildcards):
+    return list(pd.read_csv(checkpoints.los_geometries.get().output[0]).track_id)
 
 
 def scan_targets(wildcards):
@@ -193,6 +246,9 @@ def final_outputs():
         "results/figures/simulation_gallery.png",
         "results/tables/table1.md",
         "results/tables/table2.md",
+        "results/tables/separation.md",
+        "results/tables/false_alarms.md",
+        "results/tables/sensitivity.md",
         "results/tables/probes.md",
         *expand(
             "results/figures/gradcam_{model}.png", model=config["evaluation"]["gradcam_models"]

@@ -1,18 +1,19 @@
-# Stage 8: predictions on the test patches, metrics, the paper's tables, ROC figures, Grad-CAM.
+# Stage 8: predictions on the test patches, metrics, the paper's tables, ROC figures, Grad-CAM,
+# the metrics that separate models and the false alarms of the scans. {run} as in training.smk.
 
 
 rule predict:
     input:
         model=model_path,
-        features="results/features/test.npy",
-        features_table="results/features/test.parquet",
+        features="{run}/features/test.npy",
+        features_table="{run}/features/test.parquet",
         test_table=rules.test_patches.output.table,
     output:
-        "results/predictions/{model}.parquet",
+        "{run}/predictions/{model}.parquet",
     log:
-        "results/logs/predict/{model}.log",
+        "{run}/logs/predict/{model}.log",
     benchmark:
-        "results/benchmarks/predict/{model}.tsv"
+        "{run}/benchmarks/predict/{model}.tsv"
     conda:
         "../../envs/volcdet.yaml"
     threads: 1
@@ -25,59 +26,62 @@ rule predict:
 
 rule metrics:
     input:
-        "results/predictions/{model}.parquet",
+        "{run}/predictions/{model}.parquet",
     output:
-        "results/metrics/{model}.json",
+        "{run}/metrics/{model}.json",
     log:
-        "results/logs/metrics/{model}.log",
+        "{run}/logs/metrics/{model}.log",
     benchmark:
-        "results/benchmarks/metrics/{model}.tsv"
+        "{run}/benchmarks/metrics/{model}.tsv"
     conda:
         "../../envs/volcdet.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=scaled_runtime(10),
+    params:
+        n_resamples=config["evaluation"]["bootstrap_resamples"],
+        seed=config["seed"],
     script:
         "../scripts/metrics.py"
 
 
 rule tables:
     input:
-        predictions=expand("results/predictions/{model}.parquet", model=MODELS),
-        metrics=expand("results/metrics/{model}.json", model=MODELS),
+        predictions=run_outputs("{run}/predictions/{model}.parquet"),
+        metrics=run_outputs("{run}/metrics/{model}.json"),
     output:
         table1=report(
-            "results/tables/table1.csv",
+            "{run}/tables/table1.csv",
             caption="../report/table1.rst",
             category="Results",
         ),
-        table1_md="results/tables/table1.md",
+        table1_md="{run}/tables/table1.md",
         table2=report(
-            "results/tables/table2.csv",
+            "{run}/tables/table2.csv",
             caption="../report/table2.rst",
             category="Results",
         ),
-        table2_md="results/tables/table2.md",
+        table2_md="{run}/tables/table2.md",
         false_positives=report(
-            "results/tables/false_positives.csv",
+            "{run}/tables/false_positives.csv",
             caption="../report/false_positives.rst",
             category="Results",
         ),
         roc1=report(
-            "results/figures/roc_table1.png",
+            "{run}/figures/roc_table1.png",
             caption="../report/roc_table1.rst",
             category="Results",
         ),
         roc2=report(
-            "results/figures/roc_table2.png",
+            "{run}/figures/roc_table2.png",
             caption="../report/roc_table2.rst",
             category="Results",
         ),
     log:
-        "results/logs/tables.log",
+        "{run}/logs/tables.log",
     benchmark:
-        "results/benchmarks/tables.tsv"
+        "{run}/benchmarks/tables.tsv"
     conda:
         "../../envs/volcdet.yaml"
     threads: 1
@@ -94,7 +98,7 @@ rule tables:
 
 rule gradcam:
     input:
-        model=model_path,
+        model=lambda w: model_file(w.model),
         test=rules.test_patches.output.array,
         test_table=rules.test_patches.output.table,
         predictions="results/predictions/{model}.parquet",
@@ -120,3 +124,77 @@ rule gradcam:
         top_k=config["evaluation"]["gradcam_top_k"],
     script:
         "../scripts/gradcam.py"
+
+
+rule separation:
+    input:
+        predictions=run_outputs("{run}/predictions/{model}.parquet"),
+        metrics=run_outputs("{run}/metrics/{model}.json"),
+    output:
+        table=report(
+            "{run}/tables/separation.csv",
+            caption="../report/separation.rst",
+            category="Results",
+        ),
+        markdown="{run}/tables/separation.md",
+        sweep=report(
+            "{run}/tables/footprint_sweep.csv",
+            caption="../report/footprint_sweep.rst",
+            category="Results",
+        ),
+        roc_frames=report(
+            "{run}/figures/roc_frames.png",
+            caption="../report/roc_frames.rst",
+            category="Results",
+        ),
+        sweep_figure=report(
+            "{run}/figures/auc_vs_footprint.png",
+            caption="../report/footprint_sweep.rst",
+            category="Results",
+        ),
+    log:
+        "{run}/logs/separation.log",
+    benchmark:
+        "{run}/benchmarks/separation.tsv"
+    conda:
+        "../../envs/volcdet.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=scaled_runtime(10),
+    params:
+        names=MODEL_NAMES,
+        sweep=config["evaluation"]["footprint_sweep"],
+        n_resamples=config["evaluation"]["bootstrap_resamples"],
+        seed=config["seed"],
+    script:
+        "../scripts/separation.py"
+
+
+rule false_alarms:
+    input:
+        unpack(scan_flags),
+        unpack(region_tables),
+    output:
+        table=report(
+            "results/tables/false_alarms.csv",
+            caption="../report/false_alarms.rst",
+            category="Scans",
+        ),
+        markdown="results/tables/false_alarms.md",
+    log:
+        "results/logs/false_alarms.log",
+    benchmark:
+        "results/benchmarks/false_alarms.tsv"
+    conda:
+        "../../envs/volcdet.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=scaled_runtime(10),
+    params:
+        region=config["region"]["path"],
+        model=config["scan"]["model"],
+        tracks=scan_track_ids,
+    script:
+        "../scripts/false_alarms.py"

@@ -1,4 +1,5 @@
 # Stages 6-7: fine-tuning sets FT1-FT4, cached backbone features, the four approaches.
+# The fine-tuning sets are data (one set for every run); features and heads belong to a {run}.
 
 
 rule ftset:
@@ -25,22 +26,23 @@ rule ftset:
     params:
         seed=config["seed"],
         max_amplitude_mm=config["simulation"]["max_amplitude_mm"],
+        holdout_fraction=config["sensitivity"]["holdout_fraction"],
     script:
         "../scripts/ftset.py"
 
 
 rule features:
     input:
-        model="results/models/synthetic/best.pt",
+        model="{run}/models/synthetic/best.pt",
         array=dataset_array,
         table=dataset_table,
     output:
-        features="results/features/{dataset}.npy",
-        table="results/features/{dataset}.parquet",
+        features="{run}/features/{dataset}.npy",
+        table="{run}/features/{dataset}.parquet",
     log:
-        "results/logs/features/{dataset}.log",
+        "{run}/logs/features/{dataset}.log",
     benchmark:
-        "results/benchmarks/features/{dataset}.tsv"
+        "{run}/benchmarks/features/{dataset}.tsv"
     conda:
         "../../envs/volcdet.yaml"
     threads: 2
@@ -56,16 +58,16 @@ rule features:
 
 rule finetune:
     input:
-        model="results/models/synthetic/best.pt",
-        features="results/features/{ftset}.npy",
-        table="results/features/{ftset}.parquet",
+        model="{run}/models/synthetic/best.pt",
+        features="{run}/features/{ftset}.npy",
+        table="{run}/features/{ftset}.parquet",
     output:
-        model="results/finetune/{ftset}/{approach}/model.pt",
-        history="results/finetune/{ftset}/{approach}/history.csv",
+        model="{run}/finetune/{ftset}/{approach}/model.pt",
+        history="{run}/finetune/{ftset}/{approach}/history.csv",
     log:
-        "results/logs/finetune/{ftset}_{approach}.log",
+        "{run}/logs/finetune/{ftset}_{approach}.log",
     benchmark:
-        "results/benchmarks/finetune/{ftset}_{approach}.tsv"
+        "{run}/benchmarks/finetune/{ftset}_{approach}.tsv"
     conda:
         "../../envs/volcdet.yaml"
     threads: 1
@@ -73,7 +75,7 @@ rule finetune:
         mem_mb=4000,
         runtime=scaled_runtime(30),
     params:
-        seed=config["seed"],
+        seed=run_seed,
         finetune=finetune_hparams,
     script:
         "../scripts/finetune.py"

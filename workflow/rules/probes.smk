@@ -3,7 +3,7 @@
 
 rule probes:
     input:
-        model=model_path,
+        model=lambda wildcards: model_file(wildcards.model),
         test=rules.test_patches.output.array,
         test_table=rules.test_patches.output.table,
         dem=region_dem,

@@ -1,4 +1,5 @@
 # Stage 5: training from scratch on the simulated sets (the synthetic-only baseline model).
+# {run} is results/ (the config's seed) or results/seeds/seed<k>/ (another learning seed).
 
 
 rule train:
@@ -6,18 +7,18 @@ rule train:
         sets=expand("results/simulation/los{los_set}.npy", los_set=LOS_SETS),
         tables=expand("results/simulation/los{los_set}.parquet", los_set=LOS_SETS),
     output:
-        model="results/models/synthetic/best.pt",
-        history="results/models/synthetic/history.csv",
-        run_info="results/models/synthetic/run_info.json",
+        model="{run}/models/synthetic/best.pt",
+        history="{run}/models/synthetic/history.csv",
+        run_info="{run}/models/synthetic/run_info.json",
         curve=report(
-            "results/models/synthetic/training_curve.png",
+            "{run}/models/synthetic/training_curve.png",
             caption="../report/training_curve.rst",
             category="Training",
         ),
     log:
-        "results/logs/train.log",
+        "{run}/logs/train.log",
     benchmark:
-        "results/benchmarks/train.tsv"
+        "{run}/benchmarks/train.tsv"
     conda:
         "../../envs/volcdet.yaml"
     threads: 2
@@ -26,7 +27,7 @@ rule train:
         runtime=scaled_runtime(1440),
         gpu=1,
     params:
-        seed=config["seed"],
+        seed=run_seed,
         size_px=config["patches"]["size_px"],
         pixel_size_m=config["pixel_size_m"],
         validation_fraction=config["simulation"]["validation_fraction"],

@@ -16,4 +16,5 @@ write_ft_set(
     snakemake.params.max_amplitude_mm,
     snakemake.output.array,
     snakemake.output.table,
+    holdout_fraction=snakemake.params.holdout_fraction,
 )

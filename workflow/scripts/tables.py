@@ -9,4 +9,5 @@ write_tables(
     snakemake.params.table2,
     dict(zip(snakemake.params.models, snakemake.input.predictions, strict=True)),
     snakemake.output,
+    dict(zip(snakemake.params.models, snakemake.input.metrics, strict=True)),
 )

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pyproj import Transformer
 from shapely.geometry import Point, box
 
-from volcdet.core.errors import RegionError
+from volcdet.core.errors import RegionError, VolcdetError
 from volcdet.data.patches import salt_lake_mask
-from volcdet.data.rasters import check_pixel_size, georef_columns, read_raster
+from volcdet.data.rasters import check_pixel_size, georef_columns, georef_from_row, read_raster
 from volcdet.data.region import Region, geometry_to_grid_crs, lonlat_to_grid_xy
 from volcdet.data.stores import create_store, write_table
 
@@ -100,3 +101,57 @@ def build_background_patches(
     write_table(table_path, table, {"kind": "background_patches", "units": "mm"})
     log.info("%d background patches on %d tracks", len(table), table.track_id.nunique())
     return table
+
+
+def tile_ground_cells(table: pd.DataFrame, size_px: int) -> np.ndarray:
+    """A ground-cell key per tile: its centre on an equirectangular grid of one tile side.
+
+    Tiles of different tracks over the same ground share a key (the tracks overlap), so a split
+    by cell keeps the same ground on one side. Equirectangular: x = R lon cos(mean lat),
+    y = R lat with R = 6,371 km (Snyder 1987, p. 90).
+    """
+    lonlat = np.zeros((len(table), 2))
+    transformers: dict[str, Transformer] = {}
+    for i, row in enumerate(table.to_dict("records")):
+        crs, transform = georef_from_row(row)
+        x, y = transform @ (size_px / 2, size_px / 2)
+        if row["crs"] not in transformers:
+            transformers[row["crs"]] = Transformer.from_crs(
+                crs.to_wkt(), "EPSG:4326", always_xy=True
+            )
+        lonlat[i] = transformers[row["crs"]].transform(x, y)
+    side_m = size_px * abs(float(table.transform_a.iloc[0])) if len(table) else 1.0
+    radius_m = 6_371_000.0
+    lon, lat = np.radians(lonlat[:, 0]), np.radians(lonlat[:, 1])
+    x = radius_m * lon * np.cos(lat.mean() if len(lat) else 0.0)
+    y = radius_m * lat
+    cells = np.floor(np.column_stack([x, y]) / side_m).astype(np.int64)
+    return np.array([f"{cx}_{cy}" for cx, cy in cells])
+
+
+def sensitivity_holdout(
+    table: pd.DataFrame, holdout_fraction: float, seed: int, size_px: int
+) -> np.ndarray:
+    """True for the background tiles held out for the sensitivity test, never fine-tuned on.
+
+    Ground cells (``tile_ground_cells``) are taken in a seeded random order (stream
+    (seed, 1401)) until the held-out tiles reach ``holdout_fraction`` of the store.
+    """
+    if not 0 < holdout_fraction < 1:
+        raise VolcdetError(
+            f"sensitivity.holdout_fraction = {holdout_fraction}: must lie strictly between 0 and 1"
+        )
+    cells = tile_ground_cells(table, size_px)
+    unique = np.unique(cells)
+    target = max(1, round(holdout_fraction * len(table)))
+    held = np.zeros(len(table), bool)
+    for cell in np.random.default_rng([seed, 1401]).permutation(unique):
+        if held.sum() >= target:
+            break
+        held |= cells == cell
+    if held.all():
+        raise VolcdetError(
+            f"sensitivity.holdout_fraction = {holdout_fraction} holds out every one of the "
+            f"{len(table)} background tiles; none is left for fine-tuning"
+        )
+    return held

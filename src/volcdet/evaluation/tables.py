@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -23,9 +24,18 @@ def write_tables(
     table2: list[list[str]],
     prediction_paths: dict[str, str],
     outputs: object,
+    metric_paths: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Tables 1 and 2 (CSV + Markdown, baseline first, paper column order) and ROC figures."""
+    """Tables 1 and 2 (CSV + Markdown, baseline first, paper column order) and ROC figures.
+
+    With ``metric_paths`` (the metrics rule's JSON files) a last column gives each AUC's 95%
+    frame-bootstrap interval.
+    """
     predictions = {model: pd.read_parquet(path) for model, path in prediction_paths.items()}
+    intervals = {
+        model: json.loads(Path(path).read_text())["AUC ROC 95% CI"]
+        for model, path in (metric_paths or {}).items()
+    }
     results = []
     for rows, first_column, csv, markdown, roc, title in (
         (
@@ -57,6 +67,10 @@ def write_tables(
             for name, m in rows
         ]
         table = metrics_table(metrics, first_column)
+        if intervals:
+            table["AUC 95% CI"] = [
+                f"[{intervals[m][0]:.1f}, {intervals[m][1]:.1f}]" for _, m in rows
+            ]
         table.to_csv(csv, index=False)
         Path(markdown).write_text(to_markdown(table))
         plot_roc(

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import median_filter
 
+from volcdet.data.background import sensitivity_holdout
 from volcdet.data.stores import open_store, write_store
 from volcdet.simulation.source_library import SourceLibrary, dihedral_enu, source_order
 
@@ -204,9 +205,18 @@ def write_ft_set(
     max_amplitude_mm: float,
     array_path: Path,
     table_path: Path,
+    holdout_fraction: float | None = None,
 ) -> pd.DataFrame:
-    """Build a fine-tuning set from the stores and write it as a patch store."""
+    """Build a fine-tuning set from the stores and write it as a patch store.
+
+    With ``holdout_fraction`` the background tiles held out for the sensitivity test
+    (``volcdet.data.background.sensitivity_holdout``) are left out.
+    """
     background = open_store(*background_store)
+    if holdout_fraction:
+        size_px = background[0].shape[-1]
+        keep = np.flatnonzero(~sensitivity_holdout(background[1], holdout_fraction, seed, size_px))
+        background = (background[0][keep], background[1].iloc[keep].reset_index(drop=True))
     simulation = [open_store(*store) for store in simulation_stores]
     library = SourceLibrary(library_arrays)
     los_by_track = {
