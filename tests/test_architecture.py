@@ -63,7 +63,7 @@ def imported_modules(source: str, module: str) -> set[str]:
 def layer_violations(module: str, imports: set[str]) -> list[str]:
     """Imports of ``module`` that break ALLOWED_IMPORTS (each as 'module -> imported')."""
     parts = module.split(".")
-    own = parts[1] if len(parts) > 2 else None
+    own = parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in ALLOWED_IMPORTS) else None
     bad = []
     for name in sorted(imports):
         target = name.split(".")

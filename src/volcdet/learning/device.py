@@ -6,6 +6,7 @@ Precision rules (issue 13):
   autocast with a ``torch.amp.GradScaler`` (fp16 gradients underflow without loss scaling);
 * CPU: fp32 by default, because bf16 CPU kernels differ between CPUs (AMX vs AVX-512) and so do
   the trained weights; ``training.cpu_precision: bf16`` opts into bf16 autocast + channels_last.
+  The fp32 kernels themselves are pinned to one instruction set by ``cpu_kernels``.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ from volcdet.learning.checkpoints import (
     save_atomic,
     versions,
 )
+from volcdet.learning.cpu_kernels import PINNED_CPU_KERNELS
 from volcdet.learning.datasets import StoreDataset, split_indices
 from volcdet.learning.device import (
     Precision,
@@ -286,13 +287,17 @@ def _fit(
         "device": str(device),
         "precision": precision.mode,
         "deterministic": torch.are_deterministic_algorithms_enabled(),
+        "cpu_kernels": {name: os.environ.get(name, "") for name in PINNED_CPU_KERNELS},
+        "torch_threads": torch.get_num_threads(),
         "versions": versions(),
     }
     log.info(
-        "training on %s in %s (deterministic algorithms: %s)",
+        "training on %s in %s (deterministic algorithms: %s; %d threads; CPU kernels %s)",
         device,
         precision.mode,
         run_info["deterministic"],
+        run_info["torch_threads"],
+        run_info["cpu_kernels"],
     )
     for epochs_run, epoch in enumerate(range(start_epoch, cfg.max_epochs + 1)):
         if bad_epochs >= cfg.early_stopping_patience:
