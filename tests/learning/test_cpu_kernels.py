@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from volcdet.learning.cpu_kernels import PINNED_CPU_KERNELS, pin_cpu_kernels
+from volcdet.learning.cpu_kernels import (
+    NATIVE_CPU_KERNELS,
+    PINNED_CPU_KERNELS,
+    pin_cpu_kernels,
+    use_native_cpu_kernels,
+)
 
 FORWARD = """
 import hashlib, torch, timm
@@ -36,21 +41,20 @@ def _forward(**env: str) -> tuple[str, str]:
     return capability, digest
 
 
-def test_pin_sets_missing_variables_and_keeps_the_users():
-    environ = {"ONEDNN_MAX_CPU_ISA": "ALL"}
-    in_force = pin_cpu_kernels(environ)
-    assert in_force == {
-        "ONEDNN_MAX_CPU_ISA": "ALL",
-        "ATEN_CPU_CAPABILITY": "avx2",
-        "MKL_CBWR": "AVX2",
-    }
-    assert environ == in_force
+def test_pin_overrides_the_environment_unless_native_kernels_are_asked_for():
+    environ = {"ONEDNN_MAX_CPU_ISA": "ALL", "PATH": "/bin"}
+    assert pin_cpu_kernels(environ) == PINNED_CPU_KERNELS
+    assert environ == {**PINNED_CPU_KERNELS, "PATH": "/bin"}
+    use_native_cpu_kernels(environ)
+    assert environ == {NATIVE_CPU_KERNELS: "1", "PATH": "/bin"}
+    assert pin_cpu_kernels(environ) == {} and environ == {NATIVE_CPU_KERNELS: "1", "PATH": "/bin"}
 
 
-def test_importing_learning_pins_the_kernels_before_any_network():
+def test_importing_learning_pins_the_kernels_whatever_the_environment_asks():
     capability, pinned = _forward()
     assert capability == "AVX2"
-    assert _forward(**PINNED_CPU_KERNELS)[1] == pinned
+    asks_for_avx512 = {"ONEDNN_MAX_CPU_ISA": "ALL", "ATEN_CPU_CAPABILITY": "avx512"}
+    assert _forward(**asks_for_avx512) == (capability, pinned)
 
 
 def _has_avx512() -> bool:
@@ -59,8 +63,8 @@ def _has_avx512() -> bool:
 
 
 @pytest.mark.skipif(not _has_avx512(), reason="shows the difference only on a CPU with AVX-512")
-def test_without_the_pin_an_avx512_cpu_computes_other_bits():
+def test_native_kernels_of_an_avx512_cpu_compute_other_bits():
     """What the pin removes: the same forward pass on AVX-512 kernels differs in its last bits."""
-    native = _forward(ONEDNN_MAX_CPU_ISA="ALL", ATEN_CPU_CAPABILITY="avx512", MKL_CBWR="AUTO")
+    native = _forward(**{NATIVE_CPU_KERNELS: "1"})
     assert native[0] == "AVX512"
     assert native[1] != _forward()[1]

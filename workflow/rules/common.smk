@@ -7,6 +7,7 @@ from volcdet.core.config import check_region_conflicts, sorted_keys, validate_co
 from volcdet.core.errors import VolcdetError
 from volcdet.core.names import SAFE_NAME
 from volcdet.learning.approaches import APPROACHES
+from volcdet.learning.cpu_kernels import use_native_cpu_kernels
 from volcdet.data.region import check_region_before_run, load_region
 
 try:
@@ -19,6 +20,11 @@ except VolcdetError as err:
 _SORTED_CONFIG = sorted_keys(config)
 config.clear()
 config.update(_SORTED_CONFIG)
+
+# Every job runs the CPU kernels pinned at AVX2 (volcdet.learning.cpu_kernels: the same weights
+# and tables on every x86-64 CPU); bf16 training asks for the CPU's own kernels in every job.
+if config["training"]["cpu_precision"] == "bf16":
+    use_native_cpu_kernels()
 
 REGION = Path(config["region"]["path"])
 REGION_TABLES = {

@@ -6,11 +6,12 @@ instruction set, and AVX-512 and AVX2 kernels sum in different orders. Measured 
 2-core AMD EPYC (AVX-512): five fp32 steps of the demo's resnet10t gave different weights with
 oneDNN at AVX-512 and at AVX2, and a forward pass different probabilities (docs/invariance.md,
 section 3). Pinning every library to AVX2, which every x86-64 server CPU since 2015 has, makes
-the code path the same on all of them. The environment wins: a variable already set is kept
-(e.g. ``ONEDNN_MAX_CPU_ISA=ALL`` for the full speed of ``training.cpu_precision: bf16``).
+the code path the same on all of them, whatever the machine or its environment offers.
 
 The libraries read these variables at their first kernel call, so :func:`pin_cpu_kernels` runs
-when ``volcdet.learning`` is imported, before any network exists. No torch import here.
+when ``volcdet.learning`` is imported, before any network exists. The only way out is
+``training.cpu_precision: bf16`` (the workflow then sets :data:`NATIVE_CPU_KERNELS` to 1 for
+every job), whose speed comes from the CPU's own bf16 units. No torch import here.
 """
 
 from __future__ import annotations
@@ -26,9 +27,22 @@ PINNED_CPU_KERNELS: dict[str, str] = {
     "MKL_CBWR": "AVX2",
 }
 
+#: Environment variable that, set to 1, leaves every library its native kernels (bf16 mode).
+NATIVE_CPU_KERNELS = "VOLCDET_NATIVE_CPU_KERNELS"
+
 
 def pin_cpu_kernels(environ: MutableMapping[str, str] = os.environ) -> dict[str, str]:
-    """Set every variable of :data:`PINNED_CPU_KERNELS` that is not set yet; return those in force."""
+    """Cap every library at AVX2 (overriding the environment) unless native kernels are asked
+    for; return the pinned variables (empty when native)."""
+    if environ.get(NATIVE_CPU_KERNELS) == "1":
+        return {}
+    environ.update(PINNED_CPU_KERNELS)
+    return dict(PINNED_CPU_KERNELS)
+
+
+def use_native_cpu_kernels(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Undo :func:`pin_cpu_kernels` for this process's children (set before they start)."""
+    environ[NATIVE_CPU_KERNELS] = "1"
     for name, value in PINNED_CPU_KERNELS.items():
-        environ.setdefault(name, value)
-    return {name: environ[name] for name in PINNED_CPU_KERNELS}
+        if environ.get(name) == value:
+            del environ[name]
