@@ -1,6 +1,6 @@
 """predict on a 2,000 x 2,000 px EPSG:4326 map (reprojection included) vs the same field in UTM.
 
-Model: timm resnet10t at the demo's 128 px input after 2 x 2 averaging (256 px windows at 200
+Model: timm resnet10t at the demo's 64 px input after 4 x 4 averaging (256 px windows at 200
 m), untrained weights (only the speed matters). The geographic map is a LiCSBAS-style GeoTIFF at
 0.002 deg (about 206 x 222 m at 22 S) with a NaN hole; the UTM map is the same field brought to
 200 m in UTM 19S once beforehand, so it is scored without resampling. Stride 64, CPU, 2 threads.
@@ -79,10 +79,10 @@ def main() -> None:
             f"{utm.grid.crs.to_string()} {utm.grid.shape[0]} x {utm.grid.shape[1]} px at 200 m"
         )
         torch.manual_seed(0)
-        spec = ModelSpec("resnet10t", input_size_px=128)
+        spec = ModelSpec("resnet10t", input_size_px=64)
         save_atomic(
             build_checkpoint(
-                VolcanoClassifier(spec).eval(), spec, InputTransform(downsample=2), {}, 0, 0.0
+                VolcanoClassifier(spec).eval(), spec, InputTransform(downsample=4), {}, 0, 0.0
             ),
             tmp / "model.pt",
         )

@@ -51,8 +51,9 @@ def main() -> None:
             [{"model": "exponential", "sill_mm2": 25.0, "range_m": 9000.0, "nugget_mm2": 1.0}],
         )
         rng = np.random.default_rng(0)
+        holes = power_law_field((80 * 256, 256), rng, 3.0).reshape(80, 256, 256)
         inputs = RegionNoiseInputs(
-            mask_bank=power_law_field((80 * 256, 256), rng, 3.0).reshape(80, 256, 256) > 2.2,
+            mask_bank=holes > np.quantile(holes, 1 - 0.014),
             dem_m=4000.0 + power_law_field((1024, 1024), rng, 3.4, 200.0, 600.0),
         )
         timings = {}
