@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from volcdet.data.tables import read_csv_table
 from volcdet.core.errors import RegionError
 from volcdet.data.rasters import Grid, georef_columns, georef_from_row
 from volcdet.data.region import Region, lonlat_to_grid_xy
@@ -79,13 +80,7 @@ def read_confounders(region: Region) -> pd.DataFrame | None:
     path = region.root / "confounders.csv"
     if not path.is_file():
         return None
-    try:
-        table = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise RegionError(f"{path}: not a readable CSV table ({err})") from err
-    missing = [c for c in CONFOUNDER_COLUMNS if c not in table.columns]
-    if missing:
-        raise RegionError(f"{path}: missing column(s) {', '.join(missing)}")
+    table = read_csv_table(path, CONFOUNDER_COLUMNS, RegionError)
     radius = pd.to_numeric(table.radius_km, errors="coerce")
     if radius.isna().any() or (radius < 0).any():
         raise RegionError(f"{path}: radius_km must be a number >= 0")

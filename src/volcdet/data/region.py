@@ -19,6 +19,7 @@ from pyproj import Transformer
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from volcdet.data.tables import read_csv_table
 from volcdet.core.constants import DAYS_PER_YEAR
 from volcdet.core.errors import RegionError
 from volcdet.core.names import SAFE_NAME, is_safe_name
@@ -76,13 +77,7 @@ class Region:
 def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     if not path.is_file():
         raise RegionError(f"{path}: file not found")
-    try:
-        table = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise RegionError(f"{path}: not a readable CSV table ({err})") from err
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise RegionError(f"{path}: missing column(s) {', '.join(missing)}")
+    table = read_csv_table(path, columns, RegionError)
     if table.empty:
         raise RegionError(f"{path}: table has no rows")
     return table

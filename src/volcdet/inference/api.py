@@ -30,6 +30,7 @@ from volcdet.data.products import VelocityProduct, attach_los, read_velocity
 from volcdet.data.products.base import period_from_dates, velocity_in_mm_yr
 from volcdet.data.products.reproject import model_grid, product_on_grid, reproject_nearest
 from volcdet.data.rasters import Grid
+from volcdet.data.tables import read_csv_table
 from volcdet.inference.scan import (
     ScanSpec,
     aggregate_probability,
@@ -97,13 +98,7 @@ def read_catalogue(path: Path | str | None) -> pd.DataFrame | None:
     path = Path(path)
     if not path.is_file():
         raise ProductError(f"{path}: catalogue file not found")
-    try:
-        table = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise ProductError(f"{path}: not a readable CSV table ({err})") from err
-    missing = [c for c in CATALOGUE_COLUMNS if c not in table.columns]
-    if missing:
-        raise ProductError(f"{path}: catalogue lacks column(s) {', '.join(missing)}")
+    table = read_csv_table(path, CATALOGUE_COLUMNS, ProductError, "catalogue lacks column(s)")
     for column, limit in (("lon", 180), ("lat", 90)):
         values = pd.to_numeric(table[column], errors="coerce")
         if values.isna().any() or (values.abs() > limit).any():

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from volcdet.data.tables import read_csv_table
 from volcdet.core.constants import SENTINEL1_WAVELENGTH_MM
 from volcdet.core.errors import ProductError
 from volcdet.data.products import attach_los, read_velocity
@@ -150,13 +151,7 @@ def _iso(date: str) -> str:
 
 def read_catalogue_for_region(path: Path) -> pd.DataFrame:
     """The volcano catalogue in the contract's columns (deforming/radius default to 0, logged)."""
-    try:
-        table = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
-        raise ProductError(f"{path}: not a readable CSV table ({err})") from err
-    missing = [c for c in ("name", "lon", "lat") if c not in table.columns]
-    if missing:
-        raise ProductError(f"{path}: catalogue lacks column(s) {', '.join(missing)}")
+    table = read_csv_table(path, ("name", "lon", "lat"), ProductError, "catalogue lacks column(s)")
     for column in ("deforming", "deformation_radius_km"):
         if column not in table.columns:
             log.warning("%s: no column %s; set to 0 (no deforming volcano labelled)", path, column)
