@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pandas as pd
 
@@ -158,3 +159,13 @@ def los_from_components(
         )
     return los
 
+
+def open_hdf5(path: Path) -> h5py.File:
+    """An HDF5 file opened for reading; ProductError naming the file when absent or unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise ProductError(f"{path}: file not found")
+    try:
+        return h5py.File(path, "r")
+    except OSError as err:
+        raise ProductError(f"{path}: not a readable HDF5 file ({err})") from err

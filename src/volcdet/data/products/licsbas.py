@@ -22,6 +22,7 @@ from rasterio.crs import CRS
 
 from volcdet.core.errors import ProductError
 from volcdet.data.products.base import (
+    open_hdf5,
     VelocityProduct,
     check_finite_values,
     los_from_components,
@@ -50,13 +51,7 @@ def licsbas_grid(corner_lat: float, corner_lon: float, post_lat: float, post_lon
 
 def _open_cum(path: Path) -> h5py.File:
     """An open, geocoded LiCSBAS cum.h5; one-line errors otherwise."""
-    path = Path(path)
-    if not path.is_file():
-        raise ProductError(f"{path}: file not found")
-    try:
-        file = h5py.File(path, "r")
-    except OSError as err:
-        raise ProductError(f"{path}: not a readable HDF5 file ({err})") from err
+    file = open_hdf5(path)
     missing = [name for name in CUM_DATASETS if name not in file]
     if missing:
         file.close()

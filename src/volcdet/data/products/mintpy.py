@@ -21,6 +21,7 @@ from rasterio.crs import CRS
 
 from volcdet.core.errors import ProductError
 from volcdet.data.products.base import (
+    open_hdf5,
     VelocityProduct,
     check_floating,
     los_from_components,
@@ -44,13 +45,7 @@ def _attrs(file: h5py.File) -> dict[str, str]:
 
 def _open(path: Path, dataset: str, what: str) -> h5py.File:
     """An open MintPy HDF5 file holding ``dataset``; one-line errors otherwise."""
-    path = Path(path)
-    if not path.is_file():
-        raise ProductError(f"{path}: file not found")
-    try:
-        file = h5py.File(path, "r")
-    except OSError as err:
-        raise ProductError(f"{path}: not a readable HDF5 file ({err})") from err
+    file = open_hdf5(path)
     if dataset not in file:
         file.close()
         raise ProductError(f"{path}: no dataset {dataset} (not a MintPy {what} file)")
