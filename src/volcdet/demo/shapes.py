@@ -36,6 +36,32 @@ SHAPE_NAMES: tuple[str, ...] = (
 _SPACING_BOUNDS_M = {"elongated_sill": (500.0, 3000.0), "geothermal_subsidence": (250.0, 1000.0)}
 
 
+def _add_point_source(
+    out: np.ndarray,
+    east_m: np.ndarray,
+    north_m: np.ndarray,
+    x0_m: float,
+    y0_m: float,
+    depth_m: float,
+    numerator: float,
+    r_power: int,
+) -> None:
+    """out += numerator * (x, y, d) / R^r_power (r_power odd), in place to keep large windows
+    cheap: the shared form of the point sources below."""
+    dx = east_m - x0_m
+    dy = north_m - y0_m
+    r2 = dx * dx
+    r2 += dy * dy
+    r2 += depth_m * depth_m
+    scale = np.sqrt(r2)
+    for _ in range(r_power // 2):
+        scale *= r2
+    np.divide(numerator, scale, out=scale)
+    out[0] += dx * scale
+    out[1] += dy * scale
+    out[2] += depth_m * scale
+
+
 def _add_mogi(
     out: np.ndarray,
     east_m: np.ndarray,
@@ -45,18 +71,8 @@ def _add_mogi(
     depth_m: float,
     weight: float,
 ) -> None:
-    """out += weight * (x, y, d) / R^3 (Mogi 1958), in place to keep large windows cheap."""
-    dx = east_m - x0_m
-    dy = north_m - y0_m
-    r2 = dx * dx
-    r2 += dy * dy
-    r2 += depth_m * depth_m
-    scale = np.sqrt(r2)
-    scale *= r2
-    np.divide(weight, scale, out=scale)
-    out[0] += dx * scale
-    out[1] += dy * scale
-    out[2] += depth_m * scale
+    """out += weight * (x, y, d) / R^3 (Mogi 1958), in place."""
+    _add_point_source(out, east_m, north_m, x0_m, y0_m, depth_m, weight, 3)
 
 
 def _add_horizontal_crack(
@@ -69,18 +85,7 @@ def _add_horizontal_crack(
     weight: float,
 ) -> None:
     """out += weight * (x d^2, y d^2, d^3) / R^5 (Okada 1985, horizontal point crack), in place."""
-    dx = east_m - x0_m
-    dy = north_m - y0_m
-    r2 = dx * dx
-    r2 += dy * dy
-    r2 += depth_m * depth_m
-    scale = np.sqrt(r2)
-    scale *= r2
-    scale *= r2
-    np.divide(weight * depth_m * depth_m, scale, out=scale)
-    out[0] += dx * scale
-    out[1] += dy * scale
-    out[2] += depth_m * scale
+    _add_point_source(out, east_m, north_m, x0_m, y0_m, depth_m, weight * depth_m * depth_m, 5)
 
 
 Kernel = Callable[[np.ndarray, np.ndarray, np.ndarray, float, float, float, float], None]
