@@ -18,16 +18,18 @@ import numpy as np
 import pandas as pd
 
 from volcdet.data.rasters import read_raster
-from volcdet.inference.api import load_model
+from volcdet.data.region import load_region
+from volcdet.inference.api import LoadedModel, load_model
 from volcdet.inference.scan import padded_to_window, plan_windows, score_windows
 from volcdet.inference.spec import ScanSpec
 
 SHIFTS_MM_YR = (0.0, 1.0, 2.0, 3.0)
 
 
-def flags_per_shift(model_path: Path, velocity: np.ndarray, period_yr: float) -> list[np.ndarray]:
+def flags_per_shift(
+    loaded: LoadedModel, velocity: np.ndarray, period_yr: float
+) -> list[np.ndarray]:
     """Flag of every scanned window at each shift of the velocity map."""
-    loaded = load_model(model_path)
     spec = ScanSpec()
     flags = []
     for shift in SHIFTS_MM_YR:
@@ -45,13 +47,12 @@ def main() -> None:
     parser.add_argument("run", type=Path, help="folder of a finished demo run")
     parser.add_argument("--model", type=Path, default=Path("results/finetune/FT4/last/model.pt"))
     args = parser.parse_args()
-    region = args.run / "data/demo"
-    tracks = pd.read_csv(region / "tracks.csv")
+    region = load_region(args.run / "data/demo", check_rasters=False)
+    loaded = load_model(args.run / args.model)
     rows = []
-    for track in tracks.itertuples():
-        bands, _ = read_raster(region / track.velocity, expected_bands=1)
-        period = (pd.Timestamp(track.end) - pd.Timestamp(track.start)).days / 365.25
-        flags = flags_per_shift(args.run / args.model, bands[0], period)
+    for track in region.tracks:
+        bands, _ = read_raster(track.velocity_path, expected_bands=1)
+        flags = flags_per_shift(loaded, bands[0], track.period_yr)
         row = {"track": track.track_id, "windows": len(flags[0])}
         for shift, flag in zip(SHIFTS_MM_YR, flags, strict=True):
             row[f"flagged +{shift:g}"] = int(flag.sum())
