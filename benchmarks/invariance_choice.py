@@ -32,15 +32,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from scan_shift import flags_per_shift
 from sklearn.metrics import roc_auc_score
 
 from volcdet.core.constants import FRINGE_MM
 from volcdet.data.rasters import read_raster
+from volcdet.data.region import load_region
 from volcdet.data.stores import open_store
 from volcdet.evaluation.probes import ProbeSpec, probe_negatives
-from volcdet.inference.scan import padded_to_window, plan_windows, score_windows
-from volcdet.inference.spec import ScanSpec
-from volcdet.learning.checkpoints import model_from_checkpoint
+from volcdet.inference.api import load_model
 from volcdet.learning.datasets import StoreDataset, split_indices
 from volcdet.learning.model import ModelSpec
 from volcdet.learning.training import TrainConfig, fit
@@ -100,7 +100,8 @@ def probabilities(model, transform, patches: np.ndarray, batch: int = 64) -> np.
 
 
 def evaluate(model_path: Path, stores, base: Path, offsets_n: int) -> dict:
-    model, transform, checkpoint = model_from_checkpoint(model_path)
+    loaded = load_model(model_path)
+    model, transform = loaded.model, loaded.transform
     result: dict = {}
     dataset = StoreDataset(stores)
     tables = pd.concat([pd.read_parquet(t) for _, t in stores], ignore_index=True)
@@ -139,18 +140,9 @@ def evaluate(model_path: Path, stores, base: Path, offsets_n: int) -> dict:
     result["test_tpr"] = float((p_test[y == 1] >= 0.5).mean())
     result["test_clean_fpr"] = float((p_test[clean] >= 0.5).mean())
     result["test_n_clean"] = int(clean.sum())
-    tracks = pd.read_csv(base / "data/demo/tracks.csv").set_index("track_id")
-    row = tracks.loc[SCAN_TRACK]
-    bands, grid = read_raster(base / "data/demo" / row.velocity, expected_bands=1)
-    velocity = bands[0]
-    period = (pd.Timestamp(row.end) - pd.Timestamp(row.start)).days / 365.25
-    window = model.spec.input_size_px * transform.downsample
-    flagged = []
-    for shift in (0.0, 1.0, 2.0, 3.0):
-        padded = padded_to_window((velocity + shift) * np.float32(period), window)
-        windows = plan_windows(padded, grid.shape, window, ScanSpec())
-        scores = score_windows(model, transform, padded, windows, ScanSpec())
-        flagged.append(scores >= float(checkpoint.get("threshold", 0.5)))
+    track = load_region(base / "data/demo", check_rasters=False).track(SCAN_TRACK)
+    bands, _ = read_raster(track.velocity_path, expected_bands=1)
+    flagged = flags_per_shift(loaded, bands[0], track.period_yr)
     result["scan_windows"] = len(flagged[0])
     result["scan_flagged"] = [int(f.sum()) for f in flagged]
     result["scan_differ_from_0"] = [int((f != flagged[0]).sum()) for f in flagged[1:]]
