@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,27 @@ from volcdet.data.rasters import Grid, write_geotiff
 
 REPO = Path(__file__).resolve().parents[1]
 UTM19S = CRS.from_epsg(32719)
+
+
+def snakemake(workdir: Path, *args: str, timeout_s: int = 900) -> subprocess.CompletedProcess:
+    """The real Snakemake on this repo's Snakefile in ``workdir`` with its config.yaml, 2 cores."""
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        "--cores",
+        "2",
+        "--workflow-profile",
+        "none",
+        *args,
+    ]
+    return subprocess.run(command, check=False, capture_output=True, text=True, timeout=timeout_s)
 
 
 def small_grid(rows: int = 64, cols: int = 80, crs: CRS = UTM19S) -> Grid:

@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from volcdet.evaluation.bootstrap import auc_with_interval, frame_resample_weights
-from volcdet.evaluation.seeds import seed_mean_auc_interval, seeds_markdown, seeds_summary
+from volcdet.evaluation.seeds import (
+    SEED_METRICS,
+    seed_mean_auc_interval,
+    seeds_markdown,
+    seeds_summary,
+)
 
 FRAMES = np.repeat(np.arange(12), 4)
 LABELS = np.tile([1, 0, 0, 1], 12)
@@ -27,22 +32,7 @@ def predictions(shift: float, seed: int) -> pd.DataFrame:
 
 
 def run(tpr: float, rate50: float, shift: float, seed: int) -> dict:
-    metrics = {
-        m: 50.0
-        for m in (
-            "TPR",
-            "FPR",
-            "AUC ROC",
-            "Accuracy",
-            "Precision",
-            "F1",
-            "AUC clean",
-            "FPR clean",
-            "Frame AUC",
-            "Frame TPR",
-            "Frame FPR",
-        )
-    }
+    metrics = dict.fromkeys(SEED_METRICS, 50.0)
     metrics["TPR"] = tpr
     return {
         "metrics": metrics,

@@ -3,14 +3,11 @@ the tiny workflow runs on the imported region, scans included."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pandas as pd
 import pytest
 import rasterio
 import yaml
-from conftest import REPO
+from conftest import REPO, snakemake
 from product_fixtures import licsbas_cum_from_utm_track
 
 from volcdet.demo.region import DemoRegionSpec, generate_demo_region
@@ -63,22 +60,7 @@ def test_imported_licsbas_region_runs_the_tiny_workflow(tmp_path):
     # tiles (48 here), and only one of the two imported tracks is descending.
     config["simulation"]["samples_per_set"] = 128
     (tmp_path / "work/config.yaml").write_text(yaml.safe_dump(config))
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(tmp_path / "work"),
-        "--configfile",
-        str(tmp_path / "work/config.yaml"),
-        "--cores",
-        "2",
-        "--workflow-profile",
-        "none",
-    ]
-    result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=1500)
+    result = snakemake(tmp_path / "work", timeout_s=1500)
     assert result.returncode == 0, result.stderr[-4000:]
     work = tmp_path / "work"
     imported = pd.read_csv(work / "data/imported/tracks.csv")

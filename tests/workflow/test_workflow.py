@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,32 +11,24 @@ import pandas as pd
 import pytest
 import rasterio
 import yaml
-from conftest import REPO
+from conftest import REPO, snakemake
 
 from volcdet.data.stores import open_store
 from volcdet.learning.checkpoints import model_from_checkpoint
 
 pytestmark = pytest.mark.slow
 
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(workdir / "config.yaml"),
-        "--cores",
-        "2",
-        "--workflow-profile",
-        "none",
-        *args,
-    ]
-    return subprocess.run(command, check=False, capture_output=True, text=True, timeout=900)
+#: Model ids of Tables 1-2 in the tiny config (the synthetic model and every fine-tuned one).
+MODEL_IDS = {
+    "synthetic",
+    "FT1_last",
+    "FT1_m1last",
+    "FT1_last2",
+    "FT1_m1last1",
+    "FT2_last",
+    "FT3_last",
+    "FT4_last",
+}
 
 
 @pytest.fixture(scope="module")
@@ -251,16 +241,7 @@ def test_finetuning_tables_and_gradcam(demo_run):
 def test_probes_of_every_model(demo_run):
     """One probe job per model, one table; the referenced input makes offsets change nothing."""
     probes = pd.read_csv(demo_run / "results/tables/probes.csv")
-    assert set(probes.model) == {
-        "synthetic",
-        "FT1_last",
-        "FT1_m1last",
-        "FT1_last2",
-        "FT1_m1last1",
-        "FT2_last",
-        "FT3_last",
-        "FT4_last",
-    }
+    assert set(probes.model) == MODEL_IDS
     negatives = probes[probes["class"] == "negative"]
     assert set(negatives.probe) == {"offset", "ramp", "stratified", "holes", "plateau"}
     assert (negatives.n == 8).all()
@@ -378,16 +359,7 @@ def test_sensitivity_uses_held_out_tiles_only(demo_run):
     background = set(pd.read_parquet(demo_run / "results/patches/background.parquet").patch_id)
     assert held and not held & used and held | used == background
     summary = pd.read_csv(demo_run / "results/tables/sensitivity.csv")
-    assert set(summary.model) == {
-        "synthetic",
-        "FT1_last",
-        "FT1_m1last",
-        "FT1_last2",
-        "FT1_m1last1",
-        "FT2_last",
-        "FT3_last",
-        "FT4_last",
-    }
+    assert set(summary.model) == MODEL_IDS
     assert {"rate50_mm_yr", "rate90_mm_yr", "false_alarm_percent"} <= set(summary.columns)
     curves = pd.read_csv(demo_run / "results/tables/sensitivity_curves.csv")
     assert sorted(set(curves.rate_mm_yr)) == [0.0, 1.0, 5.0, 20.0]
