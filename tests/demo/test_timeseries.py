@@ -82,7 +82,7 @@ def _series(turbulence_mm: float = 6.0, rate: float = 4.0) -> TrackSeries:
     )
     valid = np.ones(SHAPE, bool)
     valid[5:9, 60:70] = False
-    screens = TurbulenceScreens(SHAPE, PIXEL_M, params, (99, 8, 0))
+    screens = TurbulenceScreens(SHAPE, PIXEL_M, params, 99, 0)
     return TrackSeries(times, terms, screens, valid, (slice(80, 90), slice(5, 15)))
 
 
@@ -135,6 +135,6 @@ def test_turbulence_has_the_requested_std(scale_index):
         ramp_north_mm_per_100km=np.zeros(n),
         stratified_trend_mm_per_km_yr=0.0,
     )
-    screens = TurbulenceScreens((256, 320), PIXEL_M, params, (5, 8, 1))
+    screens = TurbulenceScreens((256, 320), PIXEL_M, params, 5, 1)
     stds = [screens.screen(i).std() for i in range(n)]
     assert np.mean(stds) == pytest.approx(5.0, rel=0.15)

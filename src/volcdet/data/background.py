@@ -16,6 +16,7 @@ import pandas as pd
 from pyproj import Transformer
 from shapely.geometry import Point, box
 
+from volcdet.core.random import Purpose, stream
 from volcdet.core.errors import RegionError, VolcdetError
 from volcdet.data.patches import salt_lake_mask
 from volcdet.data.rasters import check_pixel_size, georef_columns, georef_from_row, read_raster
@@ -145,7 +146,7 @@ def sensitivity_holdout(
     unique = np.unique(cells)
     target = max(1, round(holdout_fraction * len(table)))
     held = np.zeros(len(table), bool)
-    for cell in np.random.default_rng([seed, 1401]).permutation(unique):
+    for cell in stream(seed, Purpose.BACKGROUND_HOLDOUT).permutation(unique):
         if held.sum() >= target:
             break
         held |= cells == cell

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import scipy.fft
 
+from volcdet.core.random import Purpose, stream
 from volcdet.demo.fields import radial_wavenumber
 
 #: Median per-acquisition std of the turbulent delay (mm): evening ascending passes are more
@@ -109,7 +110,7 @@ class TurbulenceScreens:
     """The turbulent screens of every acquisition of one track (mm, float32).
 
     Screen i = sigma_i * irfft2(A_g(i) * Z_i), where Z_i (complex normal, inside the band limit
-    only) comes from ``default_rng([*key, i])``; A_g is the amplitude of outer scale g scaled to
+    only) comes from the stream (seed, ``DEMO_ATMOSPHERE_EPOCHS``, track, i); A_g is the amplitude of outer scale g scaled to
     unit variance on this grid.
     """
 
@@ -118,11 +119,12 @@ class TurbulenceScreens:
         shape: tuple[int, int],
         pixel_size_m: float,
         params: EpochAtmosphere,
-        key: tuple[int, ...],
+        seed: int,
+        track: int,
     ) -> None:
         self.shape = shape
         self.params = params
-        self.key = key
+        self.seed, self.track = seed, track
         ny, nx = shape
         my, mx = ny // (2 * BAND_LIMIT_PX), nx // (2 * BAND_LIMIT_PX)
         self._rows = np.r_[0 : my + 1, ny - my : ny]
@@ -137,7 +139,7 @@ class TurbulenceScreens:
 
     def _draws(self, i: int) -> np.ndarray:
         """Band-limited complex coefficients of acquisition i."""
-        rng = np.random.default_rng([*self.key, i])
+        rng = stream(self.seed, Purpose.DEMO_ATMOSPHERE_EPOCHS, self.track, i)
         parts = rng.standard_normal((2, self._rows.size, self._cols.size), dtype=np.float32)
         coefficients = np.empty(parts.shape[1:], np.complex64)
         coefficients.real = parts[0]

@@ -135,7 +135,8 @@ def track_series(
         shape,
         spec.pixel_size_m,
         params,
-        (spec.seed, int(Stream.ATMOSPHERE_EPOCHS), index),
+        spec.seed,
+        index,
     )
     series = TrackSeries(times, terms, screens, valid, reference)
     extras = {

@@ -9,6 +9,7 @@ import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
 
+from volcdet.core.random import Purpose, stream
 from volcdet.data.rasters import Grid
 
 #: UTM zone 19S, the zone of the central Andes between 72 and 66 deg W.
@@ -32,19 +33,20 @@ MAX_EPOCHS = 140
 
 
 class Stream(IntEnum):
-    """Component ids: each component draws from ``default_rng([seed, id, ...])`` alone."""
+    """The demo region's components, each drawing from its own named stream
+    (``volcdet.core.random.Purpose``: the ids are the same)."""
 
-    VOLCANOES = 1
-    SOURCES = 2
-    CONFOUNDERS = 3
-    TERRAIN = 4
-    CREEP = 5
-    SALT_LAKES = 6
-    TRACK = 7
-    ATMOSPHERE_EPOCHS = 8
-    ATMOSPHERE_TRACK = 9
-    MISSING = 10
-    INTERFEROGRAMS = 11
+    VOLCANOES = Purpose.DEMO_VOLCANOES
+    SOURCES = Purpose.DEMO_SOURCES
+    CONFOUNDERS = Purpose.DEMO_CONFOUNDERS
+    TERRAIN = Purpose.DEMO_TERRAIN
+    CREEP = Purpose.DEMO_CREEP
+    SALT_LAKES = Purpose.DEMO_SALT_LAKES
+    TRACK = Purpose.DEMO_TRACK
+    ATMOSPHERE_EPOCHS = Purpose.DEMO_ATMOSPHERE_EPOCHS
+    ATMOSPHERE_TRACK = Purpose.DEMO_ATMOSPHERE_TRACK
+    MISSING = Purpose.DEMO_MISSING
+    INTERFEROGRAMS = Purpose.DEMO_INTERFEROGRAMS
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,8 @@ class DemoRegionSpec:
         return (self.rows, self.cols)
 
     def stream(self, component: Stream, *keys: int) -> np.random.Generator:
-        """The random stream of one component (and optional sub-keys, e.g. a track or epoch)."""
-        return np.random.default_rng([self.seed, int(component), *keys])
+        """The random stream of one component (and its keys, e.g. a track)."""
+        return stream(self.seed, Purpose(int(component)), *keys)
 
     def track_offsets_px(self) -> list[int]:
         """First column of each track: the passes' tracks spread evenly across the grid."""

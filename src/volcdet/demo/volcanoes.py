@@ -142,7 +142,7 @@ def deforming_sources(spec: DemoRegionSpec, n: int) -> list[Source]:
     Geothermal fields subside; every second off-centre source deflates (as Cerro Blanco did,
     Henderson & Pritchard 2013); the others inflate.
     """
-    rng = spec.stream(Stream.SOURCES)
+    rng = spec.stream(Stream.SOURCES, 0)  # key 0: the layout's draws; volcano i uses 1 + i
     rates = rng.permutation(peak_rates_mm_yr(n))
     sources = []
     off_centre_seen = 0

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from volcdet.core.random import Purpose, stream
+
 LEVEL = 0.95
 
 
@@ -21,7 +23,7 @@ def frame_resample_weights(frame_ids: np.ndarray, n_resamples: int, seed: int) -
     patches of one frame share its count, so a frame enters or leaves a resample as a whole.
     """
     codes, n_frames = _frame_codes(frame_ids)
-    rng = np.random.default_rng([seed, 14])
+    rng = stream(seed, Purpose.BOOTSTRAP)
     drawn = rng.integers(n_frames, size=(n_resamples, n_frames))
     counts = np.zeros((n_resamples, n_frames), np.float64)
     np.add.at(counts, (np.arange(n_resamples)[:, None], drawn), 1.0)

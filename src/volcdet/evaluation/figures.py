@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from volcdet.core.phase import wrapped_phase_from_displacement
+from volcdet.core.random import Purpose, stream
 from volcdet.data.stores import open_store
 
 
@@ -38,7 +39,7 @@ def patch_gallery(
     seed: int = 0,
 ) -> None:
     """Three rows of wrapped patches: test positives, test negatives and background tiles."""
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, Purpose.GALLERY, 0)
     test, test_meta = open_store(*test_store)
     background, bg_meta = open_store(*background_store)
     positives = test_meta.index[test_meta.label == 1].to_numpy()
@@ -91,7 +92,7 @@ def patch_gallery(
 
 def simulation_gallery(stores: list[tuple[Path, Path]], out_png: Path, seed: int = 0) -> None:
     """One wrapped simulated patch per (pass, source kind), plus atmosphere-only samples."""
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, Purpose.GALLERY, 1)
     opened = [open_store(*store) for store in stores]
     found = {k for _, meta in opened for k in meta.source_kind.unique() if k != "none"}
     kinds = [*sorted(found), "none"]

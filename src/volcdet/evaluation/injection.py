@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from volcdet.core.errors import VolcdetError
+from volcdet.core.random import Purpose, stream
 from volcdet.data.background import sensitivity_holdout
 from volcdet.data.stores import create_store, open_store, write_table
 from volcdet.demo.shapes import SHAPE_NAMES, shape_enu
@@ -169,7 +170,7 @@ def draw_pairs(
     bins = list(zip(spec.depth_bins_km[:-1], spec.depth_bins_km[1:], strict=True))
     for f, family in enumerate(families):
         for b, (low, high) in enumerate(bins):
-            rng = np.random.default_rng([spec.seed, 1402, f, b])
+            rng = stream(spec.seed, Purpose.INJECTION, f, b)
             for _ in range(spec.samples_per_cell):
                 tile = held_out.iloc[int(rng.integers(len(held_out)))]
                 field, info = family.draw(rng, (low, high))

@@ -33,6 +33,7 @@ import pandas as pd
 import torch
 
 from volcdet.core.constants import FRINGE_MM
+from volcdet.core.random import Purpose, stream
 from volcdet.data.rasters import read_raster
 from volcdet.data.stores import open_store
 from volcdet.evaluation.metrics import to_markdown
@@ -42,8 +43,6 @@ from volcdet.learning.transforms import InputTransform
 
 log = logging.getLogger(__name__)
 
-#: Seed stream of the probes (never used by the simulator).
-PROBE_STREAM = 1313
 #: Turbulence spectrum exponent (2-D Kolmogorov, Hanssen 2001) and the longest kept wavelength.
 TURBULENCE_BETA = 8.0 / 3.0
 LONGEST_WAVELENGTH_M = 50_000.0
@@ -217,7 +216,7 @@ def _plateau(size: int, mm: float) -> Perturbation:
 
 def probe_negatives(spec: ProbeSpec) -> np.ndarray:
     """The atmosphere-only negatives (n, H, W) in mm, the passes' levels in turn."""
-    rng = np.random.default_rng([spec.seed, PROBE_STREAM, 0])
+    rng = stream(spec.seed, Purpose.PROBE_NEGATIVES)
     out = np.empty((spec.negatives, spec.size_px, spec.size_px), np.float32)
     for i in range(spec.negatives):
         mu, sigma = spec.noise_mm[i % len(spec.noise_mm)]
@@ -260,7 +259,7 @@ def run_probes(
     negatives = probe_negatives(spec)
     test, table = open_store(*test_store)
     positive_index = np.flatnonzero(table.label.to_numpy() == 1)
-    pick = np.random.default_rng([spec.seed, PROBE_STREAM, 1]).permutation(positive_index)
+    pick = stream(spec.seed, Purpose.PROBE_POSITIVE_PICK).permutation(positive_index)
     positives = np.asarray(test[np.sort(pick[: spec.positives])], np.float32)
     if positives.shape[1:] != negatives.shape[1:]:
         raise ValueError(
@@ -278,7 +277,7 @@ def run_probes(
             if perturb is None:
                 rows.append([model_name, label, probe, level, 0, np.nan, note])
                 continue
-            rng = np.random.default_rng([spec.seed, PROBE_STREAM, 2, c, k])
+            rng = stream(spec.seed, Purpose.PROBE_PERTURBATION, c, k)
             inputs = np.stack([perturb(patch, rng) for patch in base]).astype(np.float32)
             share = flagged_share(model, transform, inputs, threshold, spec.batch_size)
             rows.append([model_name, label, probe, level, len(base), round(share, 1), note])

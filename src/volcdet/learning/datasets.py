@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from volcdet.core.random import Purpose, stream
 from volcdet.data.stores import open_store
 
 
@@ -41,8 +42,11 @@ class StoreDataset(Dataset):
         return torch.from_numpy(patch), torch.tensor(self.labels[index])
 
 
-def split_indices(n: int, validation_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded random train/validation split (paper: 90/10)."""
-    order = np.random.default_rng([seed, 90]).permutation(n)
+def split_indices(
+    n: int, validation_fraction: float, seed: int, purpose: Purpose = Purpose.TRAIN_SPLIT
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded random split into a kept part and a held-out share (paper: 90/10 for training);
+    ``purpose`` names the stream (training split or fine-tuning hold-out)."""
+    order = stream(seed, purpose).permutation(n)
     n_val = max(1, round(n * validation_fraction))
     return np.sort(order[n_val:]), np.sort(order[:n_val])

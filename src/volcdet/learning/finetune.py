@@ -25,6 +25,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from volcdet.core.random import Purpose, torch_seed
 from volcdet.learning.approaches import APPROACHES
 from volcdet.learning.checkpoints import build_checkpoint, model_from_checkpoint, save_atomic
 from volcdet.learning.datasets import split_indices
@@ -76,18 +77,14 @@ def train_phase(
     epoch (at least one epoch of training is always kept)."""
     parameters = set_trainable(model, layers)
     optimizer = torch.optim.AdamW(parameters, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-    generator = torch.Generator().manual_seed(cfg.seed * 1000 + phase)
-    best_loss, best_state, bad, history = (
-        _head_loss(model, *holdout),
-        copy.deepcopy(model.state_dict()),
-        0,
-        [],
-    )
+    generator = torch.Generator().manual_seed(torch_seed(cfg.seed, Purpose.FINETUNE_ORDER, phase))
+    # Start from infinity, not the base model's loss: the first epoch is always kept.
+    best_loss, best_state, bad, history = float("inf"), None, 0, []
     for epoch in range(1, cfg.max_epochs + 1):
         model.train()
         model.backbone.eval()
         order = torch.randperm(len(train[1]), generator=generator)
-        torch.manual_seed(cfg.seed * 100_003 + phase * 1009 + epoch)
+        torch.manual_seed(torch_seed(cfg.seed, Purpose.FINETUNE_DROPOUT, phase, epoch))
         for start in range(0, len(order), cfg.batch_size):
             batch = order[start : start + cfg.batch_size]
             loss = nn.functional.binary_cross_entropy_with_logits(
@@ -135,7 +132,9 @@ def finetune(
     model, transform, base = model_from_checkpoint(base_model_path)
     features = torch.from_numpy(np.load(features_path)).float()
     labels = torch.from_numpy(pd.read_parquet(features_table_path)["label"].to_numpy(np.float32))
-    train_idx, holdout_idx = split_indices(len(labels), cfg.holdout_fraction, cfg.seed)
+    train_idx, holdout_idx = split_indices(
+        len(labels), cfg.holdout_fraction, cfg.seed, Purpose.FINETUNE_HOLDOUT
+    )
     train = (features[train_idx], labels[train_idx])
     holdout = (features[holdout_idx], labels[holdout_idx])
     history: list[dict] = []

@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from volcdet.core.constants import FRINGE_MM
 from volcdet.core.errors import ModelFileError
+from volcdet.core.random import Purpose, stream, torch_seed
 from volcdet.data.stores import store_digest
 from volcdet.learning.checkpoints import (
     build_checkpoint,
@@ -206,24 +207,29 @@ def fit(
 def random_offsets_mm(seed: int, epoch: int, indices: np.ndarray) -> np.ndarray:
     """One constant per sample, uniform over one fringe (0 to lambda / 2), redrawn each epoch.
 
-    Drawn from the stream (seed, epoch, sample index), so it depends on neither the batch
+    Drawn from the stream (seed, ``TRAIN_RANDOM_OFFSET``, epoch, sample index), so it depends on neither the batch
     order nor the number of DataLoader workers.
     """
     return np.array(
-        [np.random.default_rng([seed, 13, epoch, int(i)]).uniform(0.0, FRINGE_MM) for i in indices],
+        [
+            stream(seed, Purpose.TRAIN_RANDOM_OFFSET, epoch, int(i)).uniform(0.0, FRINGE_MM)
+            for i in indices
+        ],
         np.float32,
     )
 
 
-def _loader(dataset: torch.utils.data.Dataset, cfg: TrainConfig, seed: int) -> DataLoader:
+def _loader(
+    dataset: torch.utils.data.Dataset, cfg: TrainConfig, purpose: Purpose, *keys: int
+) -> DataLoader:
     """A DataLoader in the given order (no shuffling: the order is explicit) whose workers'
-    torch seeds come from ``seed``; the dataset itself draws nothing random (the offsets are
-    drawn in the main process), so the batches do not depend on ``num_workers``."""
+    torch seeds come from the stream ``purpose``; the dataset itself draws nothing random (the
+    offsets are drawn in the main process), so the batches do not depend on ``num_workers``."""
     return DataLoader(
         dataset,
         batch_size=cfg.batch_size,
         num_workers=cfg.num_workers,
-        generator=torch.Generator().manual_seed(seed),
+        generator=torch.Generator().manual_seed(torch_seed(cfg.seed, purpose, *keys)),
     )
 
 
@@ -251,7 +257,7 @@ def _fit(
     )
     data_digest = training_data_digest(stores)
 
-    torch.manual_seed(cfg.seed)
+    torch.manual_seed(torch_seed(cfg.seed, Purpose.TRAIN_INIT))
     model = VolcanoClassifier(model_spec).to(device, memory_format=precision.memory_format)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay
@@ -275,7 +281,11 @@ def _fit(
         start_epoch = state["epoch"] + 1
         log.info("resuming from %s at epoch %d", last_path, start_epoch)
 
-    val_loader = _loader(torch.utils.data.Subset(dataset, val_idx), cfg, cfg.seed)
+    val_loader = _loader(
+        torch.utils.data.Subset(dataset, val_idx),
+        cfg,
+        Purpose.TRAIN_VALIDATION_LOADER,
+    )
     run_info = {
         "train_config": asdict(cfg),
         "model_spec": model_spec.to_dict(),
@@ -304,14 +314,19 @@ def _fit(
             break
         if stop_after_epochs is not None and epochs_run >= stop_after_epochs:
             return history
-        torch.manual_seed(cfg.seed * 100_003 + epoch)
-        order = np.random.default_rng([cfg.seed, epoch]).permutation(train_idx)
+        torch.manual_seed(torch_seed(cfg.seed, Purpose.TRAIN_EPOCH_TORCH, epoch))
+        order = stream(cfg.seed, Purpose.TRAIN_EPOCH_ORDER, epoch).permutation(train_idx)
         offsets = (
             torch.from_numpy(random_offsets_mm(cfg.seed, epoch, order))
             if cfg.random_offset
             else None
         )
-        loader = _loader(torch.utils.data.Subset(dataset, order), cfg, cfg.seed * 1009 + epoch)
+        loader = _loader(
+            torch.utils.data.Subset(dataset, order),
+            cfg,
+            Purpose.TRAIN_EPOCH_LOADER,
+            epoch,
+        )
         model.train()
         started, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
         bar = tqdm(

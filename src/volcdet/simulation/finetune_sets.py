@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import median_filter
 
+from volcdet.core.random import Purpose, stream
 from volcdet.data.background import sensitivity_holdout
 from volcdet.data.stores import open_store, write_store
 from volcdet.simulation.source_library import SourceLibrary, dihedral_enu, source_order
@@ -163,7 +164,7 @@ def build_ft_set(
         raise ValueError(f"unknown fine-tuning set {name!r} (expected one of {FT_SETS})")
     n = len(background[1])
     ft1 = build_ft1(
-        background, los_by_track, library, np.random.default_rng([seed, 31]), max_amplitude_mm
+        background, los_by_track, library, stream(seed, Purpose.FT1_VOLCANOES), max_amplitude_mm
     )
     if name == "FT1":
         return ft1
@@ -171,7 +172,7 @@ def build_ft_set(
     ft2_meta = pd.concat(
         [ft1[1], ft1[1].assign(origin=ft1[1].origin + "+median20")], ignore_index=True
     )
-    rng = np.random.default_rng([seed, 32])
+    rng = stream(seed, Purpose.FT_SIMULATED_PICKS)
     if name == "FT2":
         return ft2_patches, ft2_meta
     if name == "FT3":

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from volcdet.core.random import Purpose, stream
 from volcdet.data.stores import create_store, write_table
 from volcdet.simulation.atmosphere import AtmosphereParameters, simulate_atmosphere
 from volcdet.simulation.noise import NoiseSpec, RegionNoiseInputs, add_realistic_noise
@@ -77,7 +78,7 @@ def simulate_los_set(
     bank = noise_inputs.mask_bank
     if bank is not None and len(bank) and bank.shape[1:] != shape:
         raise ValueError(f"missing-data masks of shape {bank.shape[1:]} for {shape} patches")
-    rng = np.random.default_rng([spec.seed, 9, int(los["los_set"])])
+    rng = stream(spec.seed, Purpose.SIMULATION, int(los["los_set"]))
     n = spec.samples
     labels = rng.permutation(np.arange(n) < n // 2).astype(int)
     sources = iter(source_order(int(labels.sum()), len(library), rng))
@@ -128,7 +129,7 @@ def simulate_los_set(
                     }
                 patch, noise_meta = add_realistic_noise(
                     patch,
-                    np.random.default_rng([spec.seed, 10, int(los["los_set"]), i]),
+                    stream(spec.seed, Purpose.SIMULATION_NOISE, int(los["los_set"]), i),
                     spec.noise,
                     noise_inputs,
                     spec.pixel_size_m,

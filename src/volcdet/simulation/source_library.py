@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import RectBivariateSpline
 
+from volcdet.core.random import Purpose, stream
 from volcdet.data.stores import create_store, write_table
 from volcdet.simulation.sources import SOURCE_KINDS, CdmSource, random_source
 
@@ -97,7 +98,7 @@ def build_source_library(
     with create_store(array_path, n_sources, (3, size_px, size_px)) as out:
         for k in range(n_sources):
             index = first_index + k
-            rng = np.random.default_rng([seed, 4, index])
+            rng = stream(seed, Purpose.SOURCE_LIBRARY, index)
             kind = SOURCE_KINDS[index % len(SOURCE_KINDS)]
             source = random_source(
                 rng, kind, depth_range_m=depth_range_m, radius_range_m=(500.0, 5_000.0)
