@@ -45,6 +45,7 @@ rule source_library:
         pixel_size_m=config["pixel_size_m"],
         nu=config["simulation"]["poisson_ratio"],
         depth_km=config["simulation"]["source_depth_km"],
+        radius_km=config["simulation"]["source_radius_km"],
         step_px=config["simulation"]["source_grid_step_px"],
     script:
         "../scripts/source_library.py"

@@ -17,4 +17,5 @@ build_source_library(
     array_path=snakemake.output.array,
     table_path=snakemake.output.table,
     step_px=snakemake.params.step_px,
+    radius_range_m=tuple(r * 1000.0 for r in snakemake.params.radius_km),
 )

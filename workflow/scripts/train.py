@@ -25,6 +25,7 @@ with open(snakemake.log[0], "a") as progress:
             downsample=t["input_downsample"],
             pixel_size_m=snakemake.params.pixel_size_m,
             reference=t["input_reference"],
+            validity_channel=t["validity_channel"],
         ),
         cfg=TrainConfig(
             max_epochs=t["max_epochs"],

@@ -236,7 +236,7 @@ def predict(
     probability = score_windows(
         loaded.model, loaded.transform, padded, windows, spec, desc=label, progress=progress
     )
-    prob_model = aggregate_probability(padded.shape, target.shape, windows, probability)
+    prob_model = aggregate_probability(padded, target.shape, windows, probability)
     tags = {
         "model_id": loaded.model_id,
         "threshold": f"{threshold:g}",

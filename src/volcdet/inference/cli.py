@@ -104,7 +104,10 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
     )
     predict.add_argument("--batch-size", type=int, default=32)
     predict.add_argument(
-        "--max-missing", type=float, default=0.5, help="skip windows with more missing values"
+        "--max-missing",
+        type=float,
+        default=0.9,
+        help="skip windows with a larger share of the map's pixels missing (default 0.9)",
     )
     predict.add_argument(
         "--threshold", type=float, default=None, help="flag threshold (default: the model's)"

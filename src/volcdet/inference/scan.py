@@ -5,8 +5,11 @@ cumulative displacement over the stack period, is cut into windows of the model'
 chosen stride and goes through the shared input transform and the model in batches. The
 probability map keeps, for every pixel, the **maximum** probability of the windows that contain
 it (a pixel is flagged if any window around it is). Windows with more than
-``max_missing_fraction`` missing values are skipped. A flag is located on the map's own valid
-pixels inside its window (a map smaller than a window is padded, but its flag is not).
+``max_missing_fraction`` missing values are skipped. A map smaller than a window in a direction
+is centred in the window there, with no data around it, because training places its valid data
+around the window centre, where every simulated source sits (partial-coverage windows,
+``volcdet.simulation.coverage``); a flag is located on the map's own valid pixels inside its
+window. Window origins are on the map's grid: negative where a small map is centred.
 
 The scan is a chain of named steps: ``plan_windows`` -> ``score_windows`` ->
 ``aggregate_probability`` -> ``flag_windows``; ``volcdet.inference.api.predict`` runs them after
@@ -52,8 +55,24 @@ FLAG_COLUMNS = (
 
 
 @dataclass(frozen=True)
+class PaddedMap:
+    """A map padded with NaN to at least one window per direction, centred where it is smaller:
+    map pixel (r, c) is ``values[r + row_offset, c + col_offset]``."""
+
+    values: np.ndarray
+    row_offset: int
+    col_offset: int
+
+    def window(self, row0: int, col0: int, size: int) -> np.ndarray:
+        """The window whose upper-left corner is map pixel (row0, col0)."""
+        r, c = row0 + self.row_offset, col0 + self.col_offset
+        return self.values[r : r + size, c : c + size]
+
+
+@dataclass(frozen=True)
 class Windows:
-    """The windows kept for scoring: upper-left (row, col) origins and their missing fraction."""
+    """The windows kept for scoring: upper-left (row, col) origins on the map grid (negative
+    where a small map is centred in its window) and their missing fraction."""
 
     size_px: int
     origins: list[tuple[int, int]]
@@ -62,25 +81,27 @@ class Windows:
 
 
 def window_origins(length: int, window: int, stride: int) -> list[int]:
-    """Start offsets covering [0, length): every stride, plus a last window flush with the end."""
+    """Start offsets covering [0, length): every stride, plus a last window flush with the end;
+    a map no longer than a window gets one window centred on it (a negative start)."""
     if length <= window:
-        return [0]
+        return [-((window - length) // 2)]
     starts = list(range(0, length - window + 1, stride))
     if starts[-1] != length - window:
         starts.append(length - window)
     return starts
 
 
-def padded_to_window(displacement: np.ndarray, window: int) -> np.ndarray:
-    """The map padded with NaN up to at least one window in each direction."""
+def padded_to_window(displacement: np.ndarray, window: int) -> PaddedMap:
+    """The map padded with NaN up to at least one window in each direction, centred."""
     rows, cols = displacement.shape
+    row_offset, col_offset = max(0, (window - rows) // 2), max(0, (window - cols) // 2)
     padded = np.full((max(rows, window), max(cols, window)), np.nan, np.float32)
-    padded[:rows, :cols] = displacement
-    return padded
+    padded[row_offset : row_offset + rows, col_offset : col_offset + cols] = displacement
+    return PaddedMap(padded, row_offset, col_offset)
 
 
 def plan_windows(
-    padded: np.ndarray, map_shape: tuple[int, int], window: int, spec: ScanSpec
+    padded: PaddedMap, map_shape: tuple[int, int], window: int, spec: ScanSpec
 ) -> Windows:
     """Windows at the spec's stride whose missing share (over map pixels only) is acceptable."""
     rows, cols = map_shape
@@ -90,14 +111,15 @@ def plan_windows(
         for c in window_origins(cols, window, spec.stride_px)
     ]
     # Missing values are counted over map pixels only: padding around a small map is not missing.
-    inside = np.zeros(padded.shape, bool)
-    inside[:rows, :cols] = True
-    nan_inside = np.isnan(padded) & inside
+    inside = PaddedMap(np.zeros(padded.values.shape, bool), padded.row_offset, padded.col_offset)
+    inside.values[
+        padded.row_offset : padded.row_offset + rows, padded.col_offset : padded.col_offset + cols
+    ] = True
+    nan_inside = PaddedMap(
+        np.isnan(padded.values) & inside.values, padded.row_offset, padded.col_offset
+    )
     missing = [
-        float(
-            nan_inside[r : r + window, c : c + window].sum()
-            / inside[r : r + window, c : c + window].sum()
-        )
+        float(nan_inside.window(r, c, window).sum() / inside.window(r, c, window).sum())
         for r, c in origins
     ]
     kept = [(o, m) for o, m in zip(origins, missing, strict=True) if m <= spec.max_missing_fraction]
@@ -107,7 +129,7 @@ def plan_windows(
 def score_windows(
     model: VolcanoClassifier,
     transform: InputTransform,
-    padded: np.ndarray,
+    padded: PaddedMap,
     windows: Windows,
     spec: ScanSpec,
     desc: str = "scan",
@@ -127,7 +149,7 @@ def score_windows(
         ):
             batch = np.stack(
                 [
-                    padded[r : r + size, c : c + size]
+                    padded.window(r, c, size)
                     for r, c in windows.origins[start : start + spec.batch_size]
                 ]
             )
@@ -138,18 +160,21 @@ def score_windows(
 
 
 def aggregate_probability(
-    padded_shape: tuple[int, int],
+    padded: PaddedMap,
     map_shape: tuple[int, int],
     windows: Windows,
     probability: np.ndarray,
 ) -> np.ndarray:
     """Per-pixel maximum probability of the windows containing it (NaN where none was scored)."""
-    prob_map = np.full(padded_shape, np.nan, np.float32)
+    prob_map = PaddedMap(
+        np.full(padded.values.shape, np.nan, np.float32), padded.row_offset, padded.col_offset
+    )
     size = windows.size_px
     for (r, c), p in zip(windows.origins, probability, strict=True):
-        view = prob_map[r : r + size, c : c + size]
+        view = prob_map.window(r, c, size)
         np.fmax(view, p, out=view)
-    return prob_map[: map_shape[0], : map_shape[1]]
+    r0, c0 = padded.row_offset, padded.col_offset
+    return prob_map.values[r0 : r0 + map_shape[0], c0 : c0 + map_shape[1]]
 
 
 def haversine_km(
@@ -176,11 +201,18 @@ def nearest_volcano(catalogue: pd.DataFrame | None, lon: float, lat: float) -> t
 
 
 def valid_box(valid: np.ndarray, row0: int, col0: int, size: int) -> tuple[int, int, int, int]:
-    """(row0, col0, row1, col1), ends exclusive, of the valid map pixels inside a window."""
-    inside = valid[row0 : row0 + size, col0 : col0 + size]
+    """(row0, col0, row1, col1), ends exclusive, of the valid map pixels inside a window (whose
+    origin is negative where a small map is centred in it)."""
+    row0, col0, size_r, size_c = (
+        max(row0, 0),
+        max(col0, 0),
+        size + min(row0, 0),
+        size + min(col0, 0),
+    )
+    inside = valid[row0 : row0 + size_r, col0 : col0 + size_c]
     rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
     if rows.size == 0:  # cannot happen for a scored window; fall back to the window in the map
-        return row0, col0, min(row0 + size, valid.shape[0]), min(col0 + size, valid.shape[1])
+        return row0, col0, min(row0 + size_r, valid.shape[0]), min(col0 + size_c, valid.shape[1])
     return (
         row0 + int(rows[0]),
         col0 + int(cols[0]),

@@ -14,7 +14,7 @@ class ScanSpec:
 
     stride_px: int = 64
     batch_size: int = 32
-    max_missing_fraction: float = 0.5
+    max_missing_fraction: float = 0.9
     device: str = "auto"
     threshold: float | None = None
 

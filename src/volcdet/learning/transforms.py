@@ -14,6 +14,11 @@ constant c to the displacement turns phi into phi + 4 pi c / lambda and the circ
 the same angle, so the referenced phase, and everything the network sees, does not change (up
 to float rounding of pixels at exactly +-pi). Missing pixels become ``nan_value`` of the
 referenced phase, i.e. the patch's own reference level for the default 0.
+
+``validity_channel`` (not in the paper; docs/invariance.md) makes the last channel the share of
+valid pixels (1 valid, 0 no data; the valid share of each block after averaging), so the
+network can tell no data from zero phase: users' maps are clips, coasts and islands where most
+of a window can be no data. Model files written before it existed read as ``False``.
 """
 
 from __future__ import annotations
@@ -45,10 +50,13 @@ class InputTransform:
     downsample: int = 1
     pixel_size_m: float = 200.0
     reference: Reference = "circular_mean"
+    validity_channel: bool = False
 
     def __post_init__(self) -> None:
         if self.reference not in REFERENCES:
             raise ValueError(f"input reference {self.reference!r} is not one of {REFERENCES}")
+        if self.validity_channel and self.channels < 2:
+            raise ValueError("a validity channel needs at least 2 input channels")
 
     def __call__(self, displacement_mm: torch.Tensor | np.ndarray) -> torch.Tensor:
         """Average-pool (optional), reference (optional), wrap, scale to [-1, 1), fill NaN and
@@ -65,14 +73,19 @@ class InputTransform:
             raise ValueError(
                 f"expected displacement of shape (B, H, W) or (H, W), got {tuple(d.shape)}"
             )
+        valid = torch.isfinite(d).to(torch.float32)
         if self.downsample > 1:
             d = _nan_average_pool(d, self.downsample)
+            valid = torch.nn.functional.avg_pool2d(valid[:, None], self.downsample)[:, 0]
         phase = d * (4.0 * math.pi / self.wavelength_mm)
         if self.reference == "circular_mean":
             phase = phase - circular_mean_phase(phase)[:, None, None]
         wrapped = torch.remainder(phase + math.pi, 2.0 * math.pi) - math.pi
         scaled = torch.nan_to_num(wrapped / math.pi, nan=self.nan_value)
-        return scaled[:, None].expand(-1, self.channels, -1, -1).contiguous()
+        if not self.validity_channel:
+            return scaled[:, None].expand(-1, self.channels, -1, -1).contiguous()
+        phase_channels = scaled[:, None].expand(-1, self.channels - 1, -1, -1)
+        return torch.cat([phase_channels, valid[:, None]], dim=1).contiguous()
 
     def to_dict(self) -> dict:
         """Parameters for the self-describing model file."""

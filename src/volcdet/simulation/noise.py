@@ -1,11 +1,13 @@
-"""Training noise that looks like real data, applied to every simulated sample (issue 13).
+"""Training noise that looks like real data, applied to every simulated sample (not in the paper;
+docs/invariance.md).
 
 Each model is a small module with one function taking a seeded ``numpy.random.Generator``:
 ramps (``ramps``), stratified delay on the region's DEM (``stratified``), incoherent speckle
-(``speckle``) and missing-data masks from the region's own NaN patterns (``missing_data``).
-``add_realistic_noise`` adds them to a patch of residual atmosphere (+ deformation) in this
-order, the holes last; each model runs for a sample with its configured probability. Both
-classes get the same noise, so none of it tells them apart.
+(``speckle``), flat basins and unwrapping steps (``confounders``), missing-data masks from the
+region's own NaN patterns (``missing_data``) and partial-coverage windows: map clips, coasts,
+map edges (``coverage``). ``add_realistic_noise`` adds them to a patch of residual atmosphere
+(+ deformation) in this order, the no-data masks last; each model runs for a sample with its
+configured probability. Both classes get the same noise, so none of it tells them apart.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ import numpy as np
 from volcdet.core.errors import RegionError
 from volcdet.data.rasters import read_raster
 from volcdet.data.stores import open_store
+from volcdet.simulation.confounders import (
+    FlatBasinSpec,
+    UnwrappingStepSpec,
+    flat_basins_mm,
+    unwrapping_step_mm,
+)
+from volcdet.simulation.coverage import CoverageSpec, draw_coverage_mask
 from volcdet.simulation.missing_data import draw_missing_mask, nan_mask_bank
 from volcdet.simulation.ramps import ramp_mm
 from volcdet.simulation.speckle import speckle_mm
@@ -64,22 +73,33 @@ class SpeckleSpec:
 
 @dataclass(frozen=True)
 class NoiseSpec:
-    """The four noise models (config ``simulation.noise``); probability 0 switches one off."""
+    """The noise models (config ``simulation.noise``); probability 0 switches one off. Flat
+    basins, unwrapping steps and partial coverage are off unless configured."""
 
     missing_data: MissingDataSpec = field(default_factory=MissingDataSpec)
     ramp: RampSpec = field(default_factory=RampSpec)
     stratified: StratifiedSpec = field(default_factory=StratifiedSpec)
     speckle: SpeckleSpec = field(default_factory=SpeckleSpec)
+    flat_basin: FlatBasinSpec = field(default_factory=FlatBasinSpec)
+    unwrapping_step: UnwrappingStepSpec = field(default_factory=UnwrappingStepSpec)
+    coverage: CoverageSpec = field(default_factory=CoverageSpec)
 
     @classmethod
     def from_config(cls, entry: dict[str, Any] | None) -> NoiseSpec:
         """From the config's ``simulation.noise`` mapping (missing keys keep their defaults)."""
         entry = entry or {}
+
+        def ranges(sub: dict[str, Any]) -> dict[str, Any]:
+            return {k: tuple(v) if isinstance(v, list) else v for k, v in sub.items()}
+
         return cls(
             missing_data=MissingDataSpec(**entry.get("missing_data", {})),
             ramp=RampSpec(**entry.get("ramp", {})),
             stratified=StratifiedSpec(**entry.get("stratified", {})),
             speckle=SpeckleSpec(**entry.get("speckle", {})),
+            flat_basin=FlatBasinSpec(**ranges(entry.get("flat_basin", {}))),
+            unwrapping_step=UnwrappingStepSpec(**entry.get("unwrapping_step", {})),
+            coverage=CoverageSpec(**ranges(entry.get("coverage", {}))),
         )
 
     @classmethod
@@ -139,18 +159,31 @@ def add_realistic_noise(
     inputs: RegionNoiseInputs,
     pixel_size_m: float,
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """The patch with ramp, stratified delay, speckle and holes added, and each model's draw
-    (``noise_*`` metadata columns; NaN where a model did not run)."""
+    """The patch with ramp, stratified delay, speckle, flat basins, an unwrapping step, holes and
+    a partial-coverage mask added, and each model's draw (``noise_*`` metadata columns; NaN or
+    'none' where a model did not run)."""
     shape = patch_mm.shape
     out = np.array(patch_mm, np.float32)
     meta: dict[str, Any] = {
         "noise_ramp_mm": np.nan,
         "noise_stratified_mm_per_km": np.nan,
         "noise_speckle_std_mm": np.nan,
+        "noise_flat_basin_mm": np.nan,
+        "noise_unwrapping_step_mm": np.nan,
+        "noise_coverage": "none",
         "noise_missing_fraction": 0.0,
     }
-    # One child stream per model: switching a model off leaves the others' draws unchanged.
-    ramp_rng, stratified_rng, speckle_rng, missing_rng = rng.spawn(4)
+    # One child stream per model: switching a model off leaves the others' draws unchanged, and
+    # models added later take children after the first four.
+    (
+        ramp_rng,
+        stratified_rng,
+        speckle_rng,
+        missing_rng,
+        basin_rng,
+        step_rng,
+        coverage_rng,
+    ) = rng.spawn(7)
     if ramp_rng.random() < spec.ramp.probability:
         ramp, info = ramp_mm(shape, ramp_rng, spec.ramp.max_mm, spec.ramp.quadratic_share)
         out += ramp
@@ -171,9 +204,21 @@ def add_realistic_noise(
         )
         out += speckle
         meta["noise_speckle_std_mm"] = info["std_mm"]
+    if basin_rng.random() < spec.flat_basin.probability:
+        basins, info = flat_basins_mm(shape, pixel_size_m, basin_rng, spec.flat_basin, inputs.dem_m)
+        out += basins
+        meta["noise_flat_basin_mm"] = info["largest_mm"]
+    if step_rng.random() < spec.unwrapping_step.probability:
+        step, info = unwrapping_step_mm(shape, pixel_size_m, step_rng)
+        out += step
+        meta["noise_unwrapping_step_mm"] = info["step_mm"]
     bank = inputs.mask_bank
     if missing_rng.random() < spec.missing_data.probability and bank is not None and len(bank):
-        mask, fraction = draw_missing_mask(bank, missing_rng, spec.missing_data.max_fraction)
+        mask, _ = draw_missing_mask(bank, missing_rng, spec.missing_data.max_fraction)
         out[mask] = np.nan
-        meta["noise_missing_fraction"] = fraction
+    coverage, kind = draw_coverage_mask(shape[0], pixel_size_m, coverage_rng, spec.coverage)
+    if coverage is not None:
+        out[coverage] = np.nan
+    meta["noise_coverage"] = kind
+    meta["noise_missing_fraction"] = float(np.isnan(out).mean())
     return out, meta
