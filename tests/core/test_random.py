@@ -50,6 +50,8 @@ def paper_key_ranges(config: dict) -> dict[Purpose, tuple[range, ...]]:
         Purpose.FINETUNE_HOLDOUT: (),
         Purpose.FINETUNE_ORDER: (range(1, 4),),
         Purpose.FINETUNE_DROPOUT: (range(1, 4), ft_epochs),
+        Purpose.FT_COVERAGE: (range(4 * 836),),
+        Purpose.FINETUNE_HOLDOUT_SIMULATED: (),
         Purpose.BACKGROUND_HOLDOUT: (),
         Purpose.INJECTION: (range(families), range(depth_bins)),
         Purpose.BOOTSTRAP: (),

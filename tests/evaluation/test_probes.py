@@ -11,19 +11,26 @@ from conftest import small_grid, tiny_deformation_patches
 from volcdet.core.constants import FRINGE_MM
 from volcdet.data.rasters import write_geotiff
 from volcdet.data.stores import write_store
-from volcdet.evaluation.probes import (
-    PROBE_COLUMNS,
-    ProbeSpec,
+from volcdet.evaluation.probe_inputs import (
     blob_holes,
-    negative_probes,
+    centred_clip,
+    coast,
     planar_ramp_mm,
     plateau_mask,
+    turbulence_mm,
+)
+from volcdet.evaluation.probes import (
+    NEGATIVE_BAR_PERCENT,
+    PROBE_COLUMNS,
+    ProbeSpec,
+    _load_groups,
+    negative_probes,
     probe_negatives,
     probe_table,
     run_probes,
-    turbulence_mm,
 )
-from volcdet.learning.checkpoints import build_checkpoint, save_atomic
+from volcdet.learning.checkpoints import build_checkpoint, model_from_checkpoint, save_atomic
+from volcdet.learning.finetune import head_probabilities
 from volcdet.learning.model import ModelSpec, VolcanoClassifier
 from volcdet.learning.transforms import InputTransform
 
@@ -78,15 +85,18 @@ def test_negatives_are_the_same_for_every_call():
     np.testing.assert_array_equal(probe_negatives(spec), probe_negatives(spec))
 
 
-def test_probe_table_of_a_model(tmp_path):
-    size = 32
-    torch.manual_seed(0)
+def _model(path, size, seed):
+    torch.manual_seed(seed)
     spec = ModelSpec("test_resnet", input_size_px=size, hidden_units=8, dropout=0.0)
-    model_path = tmp_path / "m.pt"
     save_atomic(
-        build_checkpoint(VolcanoClassifier(spec).eval(), spec, InputTransform(), {}, 1, 0.1),
-        model_path,
+        build_checkpoint(VolcanoClassifier(spec).eval(), spec, InputTransform(), {}, 1, 0.1), path
     )
+    return path
+
+
+def test_probe_table_of_every_model(tmp_path):
+    size = 32
+    models = {"m": _model(tmp_path / "m.pt", size, 0), "m2": _model(tmp_path / "m2.pt", size, 1)}
     patches, labels = tiny_deformation_patches(12, size, seed=1)
     write_store(
         tmp_path / "t.npy", tmp_path / "t.parquet", patches, pd.DataFrame({"label": labels})
@@ -95,21 +105,64 @@ def test_probe_table_of_a_model(tmp_path):
     write_geotiff(tmp_path / "dem.tif", dem, small_grid(48, 48))
     probe_spec = ProbeSpec(negatives=6, positives=4, size_px=size, seed=2)
     table = run_probes(
-        "m",
-        model_path,
-        (tmp_path / "t.npy", tmp_path / "t.parquet"),
-        tmp_path / "dem.tif",
-        probe_spec,
+        models, (tmp_path / "t.npy", tmp_path / "t.parquet"), tmp_path / "dem.tif", probe_spec
     )
     assert list(table.columns) == list(PROBE_COLUMNS)
+    assert list(dict.fromkeys(table.model)) == ["m", "m2"]
     negatives = table[table["class"] == "negative"]
-    assert set(negatives.probe) == {"offset", "ramp", "stratified", "holes", "plateau"}
-    assert (negatives.n == 6).all() and (table[table["class"] == "positive"].n == 4).all()
+    assert set(negatives.probe) == {
+        "offset",
+        "ramp",
+        "stratified",
+        "holes",
+        "plateau",
+        "clip",
+        "coast",
+    }
+    positives = table[table["class"] == "positive"]
+    assert set(positives.probe) == {"offset", "holes", "clip", "coast"}
+    assert (negatives.n == 6).all() and (positives.n == 4).all()
     assert table.flagged_percent.between(0, 100).all()
     # The referenced input makes the offsets identical for any model, trained or not.
-    offsets = negatives[negatives.probe == "offset"].flagged_percent
-    assert offsets.nunique() == 1
-    long = probe_table([table, table.assign(model="m2")], tmp_path / "p.csv", tmp_path / "p.md")
-    assert len(long) == 2 * len(table)
+    offsets = negatives[negatives.probe == "offset"].groupby("model").flagged_percent.nunique()
+    assert (offsets == 1).all()
+    # A negative row over the bar is marked, per model and in the table's note.
+    failing = negatives[negatives.flagged_percent > NEGATIVE_BAR_PERCENT]
+    assert failing.note.str.startswith("fails").all()
+    assert not negatives[negatives.flagged_percent <= 5.0].note.str.startswith("fails").any()
+    long = probe_table(table, tmp_path / "p.csv", tmp_path / "p.md")
+    assert len(long) == len(table)
     markdown = (tmp_path / "p.md").read_text()
     assert "| class (n) | probe | level | m | m2 | note |" in markdown
+    if len(failing):
+        assert "fails (over 5% flagged)" in markdown
+
+
+def test_models_of_one_backbone_share_one_pass_of_features(tmp_path):
+    """Heads fine-tuned on one backbone score like full forward passes of each model."""
+    size = 32
+    base = _model(tmp_path / "base.pt", size, 0)
+    model, transform, _ = model_from_checkpoint(base)
+    torch.manual_seed(9)
+    model.classifier.reset_parameters()
+    save_atomic(build_checkpoint(model, model.spec, transform, {}, 1, 0.1), tmp_path / "tuned.pt")
+    groups = _load_groups({"base": base, "tuned": tmp_path / "tuned.pt"})
+    assert len(groups) == 1
+    patches = probe_negatives(ProbeSpec(negatives=5, size_px=size, seed=1))
+    scorer, heads = groups[0]
+    features = scorer.features(patches)
+    for name, path in (("base", base), ("tuned", tmp_path / "tuned.pt")):
+        full, full_transform, _ = model_from_checkpoint(path)
+        with torch.no_grad():
+            expected = torch.sigmoid(full.eval()(full_transform(patches))).numpy()
+        np.testing.assert_allclose(
+            head_probabilities(heads[name][0], features), expected, atol=1e-6
+        )
+
+
+def test_clip_and_coast_probes_keep_the_centre():
+    clip = centred_clip(64, 400.0, 16.0)
+    assert not clip[32, 32] and clip.mean() == pytest.approx(1 - (40 / 64) ** 2, abs=0.01)
+    for seed in range(10):
+        sea = coast(64, np.random.default_rng(seed), 0.8)
+        assert not sea[32, 32] and 0.6 < sea.mean() <= 0.81

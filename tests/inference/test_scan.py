@@ -19,7 +19,7 @@ from volcdet.inference.cli import main
 from volcdet.inference.export import export_torchscript
 from volcdet.inference.outputs import OUTPUT_FILES
 from volcdet.inference.runs import scan_velocity_map
-from volcdet.inference.scan import window_origins
+from volcdet.inference.scan import padded_to_window, plan_windows, score_windows, window_origins
 from volcdet.inference.spec import ScanSpec
 from volcdet.learning.checkpoints import build_checkpoint, model_from_checkpoint, save_atomic
 from volcdet.learning.model import ModelSpec, VolcanoClassifier
@@ -52,7 +52,42 @@ def _map(tmp_path, rows, cols, hole=False, name="v"):
 
 def test_window_origins_cover_the_map():
     assert window_origins(100, 32, 16) == [0, 16, 32, 48, 64, 68]
-    assert window_origins(20, 32, 16) == [0]
+    assert window_origins(20, 32, 16) == [-6]  # a small map is centred in its window
+    assert window_origins(32, 32, 16) == [0]
+
+
+def _window_probability(model_file, displacement, origin):
+    from volcdet.inference.api import load_model
+
+    loaded = load_model(model_file)
+    spec = ScanSpec(stride_px=8, max_missing_fraction=1.0, device="cpu")
+    padded = padded_to_window(displacement, loaded.window_px)
+    windows = plan_windows(padded, displacement.shape, loaded.window_px, spec)
+    scores = score_windows(loaded.model, loaded.transform, padded, windows, spec)
+    return dict(zip(windows.origins, scores, strict=True))[origin]
+
+
+@pytest.mark.parametrize("fixture", ["model_file", "trained_model_file"])
+def test_small_clip_scores_as_the_same_clip_centred_in_a_larger_map(fixture, request):
+    """A 20 x 24 px clip scanned alone is centred in its window, as training places its valid
+    data (around the window centre): it scores as the same pixels centred in a window of a
+    larger map that is no data elsewhere (tolerance 1e-5); top-left padding would not."""
+    model = request.getfixturevalue(fixture)
+    window = 32 if fixture == "model_file" else 64
+    rng = np.random.default_rng(4)
+    yy, xx = np.mgrid[-10:10, -12:12]
+    clip = (25.0 * np.exp(-(yy**2 + xx**2) / 30.0) + rng.normal(0, 1, yy.shape)).astype(np.float32)
+    alone = _window_probability(model, clip, (-(window - 20) // 2, -(window - 24) // 2))
+    large = np.full((4 * window, 4 * window), np.nan, np.float32)
+    r0, c0 = window + (window - 20) // 2, window + (window - 24) // 2
+    large[r0 : r0 + 20, c0 : c0 + 24] = clip
+    inside = _window_probability(model, large, (window, window))
+    assert alone == pytest.approx(inside, abs=1e-5)
+    top_left = np.full((window, window), np.nan, np.float32)
+    top_left[:20, :24] = clip
+    corner = _window_probability(model, top_left, (0, 0))
+    if fixture == "trained_model_file":
+        assert abs(corner - inside) > 1e-5
 
 
 def test_scan_writes_a_georeferenced_map_and_flags(tmp_path, model_file):

@@ -46,10 +46,37 @@ rule metrics:
         "../scripts/metrics.py"
 
 
+rule thresholds:
+    input:
+        features="{run}/features/FT3.npy",
+        table="{run}/features/FT3.parquet",
+        models=run_models,
+    output:
+        "{run}/tables/thresholds.csv",
+    log:
+        "{run}/logs/thresholds.log",
+    benchmark:
+        "{run}/benchmarks/thresholds.tsv"
+    conda:
+        "../../envs/volcdet.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=scaled_runtime(10),
+    params:
+        models=MODELS,
+        target_fpr=config["evaluation"]["calibration_fpr"],
+        holdout_fraction=config["finetune"]["holdout_fraction"],
+        seed=run_seed,
+    script:
+        "../scripts/thresholds.py"
+
+
 rule tables:
     input:
         predictions=run_outputs("{run}/predictions/{model}.parquet"),
         metrics=run_outputs("{run}/metrics/{model}.json"),
+        thresholds="{run}/tables/thresholds.csv",
     output:
         table1=report(
             "{run}/tables/table1.csv",
@@ -63,6 +90,10 @@ rule tables:
             category="Results",
         ),
         table2_md="{run}/tables/table2.md",
+        table1_fixed_fpr="{run}/tables/table1_fixed_fpr.csv",
+        table1_fixed_fpr_md="{run}/tables/table1_fixed_fpr.md",
+        table2_fixed_fpr="{run}/tables/table2_fixed_fpr.csv",
+        table2_fixed_fpr_md="{run}/tables/table2_fixed_fpr.md",
         false_positives=report(
             "{run}/tables/false_positives.csv",
             caption="../report/false_positives.rst",

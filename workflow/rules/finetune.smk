@@ -27,6 +27,8 @@ rule ftset:
         seed=config["seed"],
         max_amplitude_mm=config["simulation"]["max_amplitude_mm"],
         holdout_fraction=config["sensitivity"]["holdout_fraction"],
+        noise=config["simulation"]["noise"],
+        pixel_size_m=config["pixel_size_m"],
     script:
         "../scripts/ftset.py"
 

@@ -1,38 +1,13 @@
-# Shortcut probes (issue 13): what each model flags that is not volcanic deformation.
+# Shortcut probes (not in the paper): what each model flags that is not volcanic deformation.
+# One job scores every model: the fine-tuned heads share the synthetic model's backbone.
 
 
 rule probes:
     input:
-        model=lambda wildcards: model_file(wildcards.model),
+        models=[model_file(model) for model in MODELS],
         test=rules.test_patches.output.array,
         test_table=rules.test_patches.output.table,
         dem=region_dem,
-    output:
-        "results/probes/{model}.csv",
-    log:
-        "results/logs/probes/{model}.log",
-    benchmark:
-        "results/benchmarks/probes/{model}.tsv"
-    conda:
-        "../../envs/volcdet.yaml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=scaled_runtime(30),
-    params:
-        probes=config["probes"],
-        seed=config["seed"],
-        size_px=config["patches"]["size_px"],
-        pixel_size_m=config["pixel_size_m"],
-        noise_mm=config["simulation"]["atmosphere_noise_mm"],
-        noise_statistic=config["simulation"]["noise_statistic"],
-    script:
-        "../scripts/probes.py"
-
-
-rule probe_table:
-    input:
-        expand("results/probes/{model}.csv", model=MODELS),
     output:
         table=report(
             "results/tables/probes.csv",
@@ -41,14 +16,22 @@ rule probe_table:
         ),
         markdown="results/tables/probes.md",
     log:
-        "results/logs/probe_table.log",
+        "results/logs/probes.log",
     benchmark:
-        "results/benchmarks/probe_table.tsv"
+        "results/benchmarks/probes.tsv"
     conda:
         "../../envs/volcdet.yaml"
-    threads: 1
+    threads: 2
     resources:
-        mem_mb=2000,
-        runtime=scaled_runtime(10),
+        mem_mb=6000,
+        runtime=scaled_runtime(60),
+    params:
+        models=MODELS,
+        probes=config["probes"],
+        seed=config["seed"],
+        size_px=config["patches"]["size_px"],
+        pixel_size_m=config["pixel_size_m"],
+        noise_mm=config["simulation"]["atmosphere_noise_mm"],
+        noise_statistic=config["simulation"]["noise_statistic"],
     script:
-        "../scripts/probe_table.py"
+        "../scripts/probes.py"

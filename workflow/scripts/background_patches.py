@@ -1,4 +1,4 @@
-"""Rule background_patches: non-overlapping tiles outside the ROI (slope-induced signal)."""
+"""Rule background_patches: tiles outside the ROI (slope-induced signal)."""
 
 from volcdet.core.logs import setup_logging
 from volcdet.data.background import BackgroundSpec, build_background_patches

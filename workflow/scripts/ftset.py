@@ -4,6 +4,7 @@ import pandas as pd
 
 from volcdet.core.logs import setup_logging
 from volcdet.simulation.finetune_sets import write_ft_set
+from volcdet.simulation.noise import NoiseSpec
 
 setup_logging(snakemake.log[0])
 write_ft_set(
@@ -17,4 +18,6 @@ write_ft_set(
     snakemake.output.array,
     snakemake.output.table,
     holdout_fraction=snakemake.params.holdout_fraction,
+    coverage=NoiseSpec.from_config(snakemake.params.noise).coverage,
+    pixel_size_m=snakemake.params.pixel_size_m,
 )

@@ -1,13 +1,12 @@
-"""Rule probes: one model's shortcut probes (offsets, ramps, stratified delay, holes, plateaus)."""
+"""Rule probes: every model's shortcut probes and the table results/tables/probes.{csv,md}."""
 
 from volcdet.core.logs import setup_logging
-from volcdet.evaluation.probes import ProbeSpec, run_probes
+from volcdet.evaluation.probes import ProbeSpec, probe_table, run_probes
 
 setup_logging(snakemake.log[0])
 p = snakemake.params
-run_probes(
-    snakemake.wildcards.model,
-    snakemake.input.model,
+rows = run_probes(
+    dict(zip(p.models, snakemake.input.models, strict=True)),
     (snakemake.input.test, snakemake.input.test_table),
     snakemake.input.dem[0] if snakemake.input.dem else None,
     ProbeSpec(
@@ -20,4 +19,5 @@ run_probes(
         noise_statistic=p.noise_statistic,
         seed=p.seed,
     ),
-).to_csv(snakemake.output[0], index=False)
+)
+probe_table(rows, snakemake.output.table, snakemake.output.markdown)

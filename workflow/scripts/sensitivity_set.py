@@ -23,6 +23,8 @@ build_sensitivity_set(
         samples_per_cell=s["samples_per_cell"],
         holdout_fraction=s["holdout_fraction"],
         seed=snakemake.params.seed,
+        clip_sides_km=tuple(s["clip_sides_km"]),
+        pixel_size_m=snakemake.params.pixel_size_m,
     ),
     snakemake.output.array,
     snakemake.output.table,

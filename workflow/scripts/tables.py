@@ -10,4 +10,5 @@ write_tables(
     dict(zip(snakemake.params.models, snakemake.input.predictions, strict=True)),
     snakemake.output,
     dict(zip(snakemake.params.models, snakemake.input.metrics, strict=True)),
+    snakemake.input.thresholds,
 )

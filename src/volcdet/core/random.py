@@ -50,6 +50,8 @@ class Purpose(IntEnum):
     FINETUNE_HOLDOUT = 303
     FINETUNE_ORDER = 304
     FINETUNE_DROPOUT = 305
+    FT_COVERAGE = 306
+    FINETUNE_HOLDOUT_SIMULATED = 307
     BACKGROUND_HOLDOUT = 401
     INJECTION = 402
     BOOTSTRAP = 403
@@ -87,6 +89,8 @@ KEYS: dict[Purpose, tuple[str, ...]] = {
     Purpose.FINETUNE_HOLDOUT: (),
     Purpose.FINETUNE_ORDER: ("phase",),
     Purpose.FINETUNE_DROPOUT: ("phase", "epoch"),
+    Purpose.FT_COVERAGE: ("sample",),
+    Purpose.FINETUNE_HOLDOUT_SIMULATED: (),
     Purpose.BACKGROUND_HOLDOUT: (),
     Purpose.INJECTION: ("family", "depth_bin"),
     Purpose.BOOTSTRAP: (),

@@ -1,8 +1,10 @@
 """Background (slope-induced-signal) patches from outside the region of interest (paper 3.1).
 
-Each track's velocity map is tiled without overlap; a tile is kept when it does not touch the
-ROI, has less than the allowed share of missing values, does not touch a deforming volcano's
-footprint and, optionally, is not dominated by a salt lake (``salt_lakes.geojson``).
+Each track's velocity map is tiled at ``stride_px`` (the tile size by default: no overlap, as in
+the paper; a smaller stride, not in the paper, gives more tiles from a small region); a tile is
+kept when it does not touch the ROI, has less than the allowed share of missing values, does not
+touch a deforming volcano's footprint and, optionally, is not dominated by a salt lake
+(``salt_lakes.geojson``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ from volcdet.data.stores import create_store, write_table
 
 log = logging.getLogger(__name__)
 
+#: The fine-tuning ``group`` of simulated samples; background samples carry their tile's ground
+#: cell (``tile_ground_cells``), so a split by group keeps the same ground on one side.
+SIMULATED_GROUP = "simulated"
+
 
 @dataclass(frozen=True)
 class BackgroundSpec:
@@ -34,6 +40,7 @@ class BackgroundSpec:
     pixel_size_m: float = 200.0
     max_missing_fraction: float = 0.30
     max_salt_lake_fraction: float | None = None
+    stride_px: int | None = None
 
 
 def build_background_patches(
@@ -60,8 +67,9 @@ def build_background_patches(
         lake_mask = (
             salt_lake_mask(region, grid) if spec.max_salt_lake_fraction is not None else None
         )
-        for r0 in range(0, grid.shape[0] - size + 1, size):
-            for c0 in range(0, grid.shape[1] - size + 1, size):
+        step = spec.stride_px or size
+        for r0 in range(0, grid.shape[0] - size + 1, step):
+            for c0 in range(0, grid.shape[1] - size + 1, step):
                 transform = grid.window_transform(r0, c0)
                 left, top = transform @ (0, 0)
                 right, bottom = transform @ (size, size)
@@ -104,12 +112,11 @@ def build_background_patches(
     return table
 
 
-def tile_ground_cells(table: pd.DataFrame, size_px: int) -> np.ndarray:
-    """A ground-cell key per tile: its centre on an equirectangular grid of one tile side.
+def tile_centres_m(table: pd.DataFrame, size_px: int) -> tuple[np.ndarray, float]:
+    """Tile centres (n, 2) on an equirectangular plane (m) and the tile side (m).
 
-    Tiles of different tracks over the same ground share a key (the tracks overlap), so a split
-    by cell keeps the same ground on one side. Equirectangular: x = R lon cos(mean lat),
-    y = R lat with R = 6,371 km (Snyder 1987, p. 90).
+    Equirectangular: x = R lon cos(mean lat), y = R lat with R = 6,371 km (Snyder 1987, p. 90),
+    so tiles of different tracks and CRSs compare on one plane.
     """
     lonlat = np.zeros((len(table), 2))
     transformers: dict[str, Transformer] = {}
@@ -126,8 +133,37 @@ def tile_ground_cells(table: pd.DataFrame, size_px: int) -> np.ndarray:
     lon, lat = np.radians(lonlat[:, 0]), np.radians(lonlat[:, 1])
     x = radius_m * lon * np.cos(lat.mean() if len(lat) else 0.0)
     y = radius_m * lat
-    cells = np.floor(np.column_stack([x, y]) / side_m).astype(np.int64)
+    return np.column_stack([x, y]), side_m
+
+
+def tile_ground_cells(table: pd.DataFrame, size_px: int) -> np.ndarray:
+    """A ground-cell key per tile: its centre on an equirectangular grid of one tile side.
+
+    Tiles of different tracks over the same ground share a key (the tracks overlap), so a split
+    by cell keeps the same ground on one side.
+    """
+    centres, side_m = tile_centres_m(table, size_px)
+    cells = np.floor(centres / side_m).astype(np.int64)
     return np.array([f"{cx}_{cy}" for cx, cy in cells])
+
+
+def overlaps(table: pd.DataFrame, chosen: np.ndarray, size_px: int) -> np.ndarray:
+    """True for the tiles whose ground overlaps that of a chosen tile (any track; with
+    overlapping tiles, ``background.stride_px`` < size, neighbours share ground)."""
+    centres, side_m = tile_centres_m(table, size_px)
+    out = np.zeros(len(table), bool)
+    for centre in centres[chosen]:
+        out |= (np.abs(centres - centre) < 0.999 * side_m).all(axis=1)
+    return out
+
+
+def fine_tuning_tiles(
+    table: pd.DataFrame, holdout_fraction: float, seed: int, size_px: int
+) -> np.ndarray:
+    """True for the background tiles fine-tuning may use: not held out for the sensitivity
+    test and sharing no ground with a held-out tile."""
+    held = sensitivity_holdout(table, holdout_fraction, seed, size_px)
+    return ~overlaps(table, held, size_px)
 
 
 def sensitivity_holdout(

@@ -10,6 +10,13 @@ Design: for each (family, depth bin) ``samples_per_cell`` (tile, source) pairs a
 and injected at every rate (common random numbers: the detection curve over rates is not
 blurred by new draws at each rate); every held-out tile also enters once untouched (rate 0),
 which gives each pair's false-alarm baseline.
+
+Clips (not in the paper): for each side of ``clip_sides_km`` the pairs whose deformation
+footprint (the largest distance from the centre at which |LOS| reaches 20% of its peak, the
+demo catalogue's rule) fits in a centred square of that side enter again with everything outside
+the square missing, at every rate, and so do the untouched tiles: a map clipped around a
+volcano, as the scan places a map smaller than a window (``window`` column: ``full`` or
+``clip <side> km``).
 """
 
 from __future__ import annotations
@@ -129,13 +136,44 @@ def source_families(
 
 @dataclass(frozen=True)
 class SensitivitySpec:
-    """Rates (mm/yr, peak |LOS velocity|), depth bin edges (km), pairs per (family, bin), seed."""
+    """Rates (mm/yr, peak |LOS velocity|), depth bin edges (km), pairs per (family, bin), seed,
+    sides (km) of the centred clips and the pixel size (m)."""
 
     rates_mm_yr: tuple[float, ...]
     depth_bins_km: tuple[float, ...]
     samples_per_cell: int
     holdout_fraction: float
     seed: int
+    clip_sides_km: tuple[float, ...] = ()
+    pixel_size_m: float = 200.0
+
+
+#: Share of the peak |LOS| that bounds a footprint (the demo catalogue's rule).
+FOOTPRINT_LEVEL = 0.2
+FULL_WINDOW = "full"
+
+
+def clip_label(side_km: float) -> str:
+    """The ``window`` label of a centred clip."""
+    return f"clip {side_km:g} km"
+
+
+def footprint_radius_km(los_field: np.ndarray, pixel_size_m: float) -> float:
+    """Largest distance (km) from the patch centre of a pixel where |LOS| >= 20% of its peak."""
+    magnitude = np.abs(los_field)
+    rows, cols = np.nonzero(magnitude >= FOOTPRINT_LEVEL * magnitude.max())
+    centre_r, centre_c = (np.array(los_field.shape) - 1) / 2.0
+    distance = np.hypot(rows - centre_r, cols - centre_c) * pixel_size_m / 1000.0
+    return float(distance.max()) if len(distance) else 0.0
+
+
+def centred_clip_mask(size_px: int, pixel_size_m: float, side_km: float) -> np.ndarray:
+    """True outside a centred square of ``side_km`` (what a clipped map leaves missing)."""
+    side = min(size_px, max(1, int(side_km * 1000.0 / pixel_size_m + 0.5)))
+    start = (size_px - side) // 2
+    mask = np.ones((size_px, size_px), bool)
+    mask[start : start + side, start : start + side] = False
+    return mask
 
 
 def los_projection(field_enu: np.ndarray, los_enu: np.ndarray) -> np.ndarray:
@@ -182,10 +220,28 @@ def draw_pairs(
                     "tile": tile.patch_id,
                     "track_id": tile.track_id,
                     "period_yr": float(tile.period_yr),
+                    "footprint_radius_km": footprint_radius_km(los_field, spec.pixel_size_m),
                     **info,
                 }
                 pairs.append((record, los_field))
     return pairs
+
+
+def _control_row(tile: str, track_id: str, period_yr: float, window: str) -> dict:
+    """The row of a held-out tile entered untouched (rate 0) under a window."""
+    return {
+        "family": "none",
+        "depth_bin": "none",
+        "rate_mm_yr": 0.0,
+        "tile": tile,
+        "pair": -1,
+        "track_id": track_id,
+        "period_yr": float(period_yr),
+        "footprint_radius_km": float("nan"),
+        "source": "",
+        "depth_km": float("nan"),
+        "window": window,
+    }
 
 
 def build_sensitivity_set(
@@ -215,32 +271,31 @@ def build_sensitivity_set(
         raise VolcdetError(f"los_sets.csv: no LOS vector for track(s) {missing}")
     pairs = draw_pairs(held_out, families, los_by_track, spec)
     index_of = dict(zip(held_out.patch_id, held_out.store_index, strict=True))
-    rows = [
-        {
-            "family": "none",
-            "depth_bin": "none",
-            "rate_mm_yr": 0.0,
-            "tile": t,
-            "pair": -1,
-            "track_id": k,
-            "period_yr": float(p),
-            "source": "",
-            "depth_km": float("nan"),
-        }
-        for t, k, p in held_out[["patch_id", "track_id", "period_yr"]].itertuples(index=False)
+    windows = [(FULL_WINDOW, None, np.inf)] + [
+        (clip_label(side), centred_clip_mask(size_px, spec.pixel_size_m, side), side / 2.0)
+        for side in spec.clip_sides_km
     ]
-    rows += [
-        {**record, "rate_mm_yr": float(rate)} for record, _ in pairs for rate in spec.rates_mm_yr
-    ]
-    with create_store(array_path, len(rows), (size_px, size_px)) as out:
-        for i, tile in enumerate(held_out.store_index):
-            out[i] = array[tile]
-        i = len(held_out)
+    rows, planned = [], []
+    for window, mask, max_radius in windows:
+        for t, k, p in held_out[["patch_id", "track_id", "period_yr"]].itertuples(index=False):
+            rows.append(_control_row(t, k, p, window))
+            planned.append((index_of[t], None, 0.0, 0.0, mask))
         for record, los_field in pairs:
-            tile = np.asarray(array[index_of[record["tile"]]], np.float32)
+            if record["footprint_radius_km"] > max_radius:
+                continue
             for rate in spec.rates_mm_yr:
-                out[i] = inject(tile, los_field, rate, record["period_yr"])
-                i += 1
+                rows.append({**record, "rate_mm_yr": float(rate), "window": window})
+                planned.append(
+                    (index_of[record["tile"]], los_field, rate, record["period_yr"], mask)
+                )
+    with create_store(array_path, len(rows), (size_px, size_px)) as out:
+        for i, (tile, los_field, rate, period, mask) in enumerate(planned):
+            patch = np.asarray(array[tile], np.float32)
+            if los_field is not None:
+                patch = inject(patch, los_field, rate, period)
+            if mask is not None:
+                patch = np.where(mask, np.nan, patch)
+            out[i] = patch
     result = pd.DataFrame(rows).assign(label=lambda t: (t.rate_mm_yr > 0).astype(int))
     write_table(
         table_path,

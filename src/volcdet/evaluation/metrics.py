@@ -19,11 +19,15 @@ METRIC_COLUMNS = ("TPR", "FPR", "AUC ROC", "Accuracy", "Precision", "F1", "Volca
 
 
 def patch_metrics(
-    labels: np.ndarray, probabilities: np.ndarray, frame_ids: np.ndarray
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    frame_ids: np.ndarray,
+    threshold: float = THRESHOLD,
 ) -> dict[str, object]:
-    """The paper's metrics (percent) and the volcano-level count at the 0.5 threshold."""
+    """The paper's metrics (percent) and the volcano-level count at a threshold (0.5 in the
+    paper's tables)."""
     labels = np.asarray(labels).astype(int)
-    predicted = np.asarray(probabilities) >= THRESHOLD
+    predicted = np.asarray(probabilities) >= threshold
     tp = int(np.sum(predicted & (labels == 1)))
     fp = int(np.sum(predicted & (labels == 0)))
     fn = int(np.sum(~predicted & (labels == 1)))

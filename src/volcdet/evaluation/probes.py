@@ -1,4 +1,4 @@
-"""Shortcut probes: does a model flag things that are not volcanic deformation? (issue 13)
+"""Shortcut probes: does a model flag things that are not volcanic deformation? (not in the paper)
 
 Per model, the share flagged at the model's threshold of atmosphere-only negatives under
 perturbations that real maps carry but that are not deformation, and of deformation positives
@@ -8,23 +8,21 @@ under the perturbations they must survive:
   and 1 fringe across the patch, (c) stratified delay k (h - median h) on random cut-outs of the
   region's ``dem.tif`` (5 and 10 mm per km; skipped with the reason when there is no DEM),
   (d) 5% and 20% of the pixels missing in blob-shaped holes, (e) a salt-lake-like sharp-edged
-  plateau of 5 and 15 mm;
-* positives: the test set's deformation-labelled patches (the region's own data), under (a) and
-  (d).
+  plateau of 5, 15 and 40 mm, (f) the window clipped to a centred 16 or 30 km square (a map
+  smaller than a window, as the scan places it), (g) a coastline with 50% or 80% of the window
+  at sea;
+* positives: the test set's deformation-labelled patches (the region's own data), under (a),
+  (d), (f) and (g).
 
-Everything here is drawn by this module from its own seed stream and its own code: the
-negatives' atmosphere is a Kolmogorov power-law field (P(k) ~ k^-8/3, Hanssen 2001 sect. 4.7;
-wavelengths over 50 km removed as in SyInterferoPy's FFT method, physics notes 1.1) synthesised
-here, not the simulator's variogram-fitted covariance fields, and the ramps, holes, plateaus and
-stratified delay are separate implementations, so a model cannot pass a probe because the probe
-reproduces its training noise. ``tests/test_architecture.py`` forbids this module from importing
-the simulator's noise modules.
+The inputs come from ``volcdet.evaluation.probe_inputs``, which shares no code with the
+simulator (``tests/test_architecture.py``). A negative row above ``NEGATIVE_BAR_PERCENT`` is
+marked in its note. All models of one backbone (the fine-tuned heads share the synthetic
+model's frozen backbone) are scored on one pass of backbone features.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,21 +35,35 @@ from volcdet.core.random import Purpose, stream
 from volcdet.data.rasters import read_raster
 from volcdet.data.stores import open_store
 from volcdet.evaluation.metrics import to_markdown
+from volcdet.evaluation.probe_inputs import (
+    CLIP_SIDES_KM,
+    COAST_FRACTIONS,
+    HOLE_FRACTIONS,
+    OFFSETS_FRINGE,
+    PLATEAUS_MM,
+    RAMPS_FRINGE,
+    STRATIFIED_MM_PER_KM,
+    Perturbation,
+    make_clip,
+    make_coast,
+    make_holes,
+    make_offset,
+    make_plateau,
+    make_ramp,
+    make_stratified,
+    turbulence_mm,
+)
 from volcdet.learning.checkpoints import model_from_checkpoint
+from volcdet.learning.finetune import backbone_digest, head_probabilities
 from volcdet.learning.model import VolcanoClassifier
 from volcdet.learning.transforms import InputTransform
 
 log = logging.getLogger(__name__)
 
-#: Turbulence spectrum exponent (2-D Kolmogorov, Hanssen 2001) and the longest kept wavelength.
-TURBULENCE_BETA = 8.0 / 3.0
-LONGEST_WAVELENGTH_M = 50_000.0
-OFFSETS_FRINGE = tuple(k / 8 for k in range(8))
-RAMPS_FRINGE = (0.5, 1.0)
-STRATIFIED_MM_PER_KM = (5.0, 10.0)
-HOLE_FRACTIONS = (0.05, 0.20)
-PLATEAUS_MM = (5.0, 15.0)
 PROBE_COLUMNS = ("model", "class", "probe", "level", "n", "flagged_percent", "note")
+#: Largest share (percent) of atmosphere-only negatives a probe may flag (docs/invariance.md).
+NEGATIVE_BAR_PERCENT = 5.0
+Probe = tuple[str, str, Perturbation | None, str]
 
 
 @dataclass(frozen=True)
@@ -68,150 +80,52 @@ class ProbeSpec:
     batch_size: int = 64
 
 
-def turbulence_mm(
-    size_px: int,
-    pixel_size_m: float,
-    rng: np.random.Generator,
-    level_mm: float,
-    statistic: str,
-) -> np.ndarray:
-    """A Kolmogorov power-law field (float32 mm, zero mean) scaled to ``level_mm`` as its peak
-    |value| (``statistic`` "peak") or standard deviation ("std").
-
-    Synthesised on a grid of twice the size and cropped, so it is not periodic over the patch.
-    """
-    n = 2 * size_px
-    freq = np.fft.fftfreq(n, d=pixel_size_m)
-    k = np.hypot(freq[:, None], freq[None, :])
-    with np.errstate(divide="ignore"):
-        amplitude = np.where(k >= 1.0 / LONGEST_WAVELENGTH_M, k ** (-TURBULENCE_BETA / 2), 0.0)
-    white = rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))
-    field = np.fft.ifft2(white * amplitude).real[:size_px, :size_px]
-    field -= field.mean()
-    current = np.abs(field).max() if statistic == "peak" else field.std()
-    return (field * (level_mm / max(current, 1e-12))).astype(np.float32)
+def _coverage_probes(spec: ProbeSpec) -> list[Probe]:
+    size = spec.size_px
+    probes: list[Probe] = [
+        ("clip", f"{side:g} km", make_clip(size, spec.pixel_size_m, side), "")
+        for side in CLIP_SIDES_KM
+    ]
+    probes += [
+        ("coast", f"{fraction:.0%} sea", make_coast(size, fraction), "")
+        for fraction in COAST_FRACTIONS
+    ]
+    return probes
 
 
-def planar_ramp_mm(size_px: int, rng: np.random.Generator, peak_to_peak_mm: float) -> np.ndarray:
-    """A plane in a random direction whose values span ``peak_to_peak_mm`` across the patch."""
-    axis = np.arange(size_px, dtype=np.float64)
-    y, x = np.meshgrid(axis, axis, indexing="ij")
-    angle = rng.uniform(0.0, 2.0 * np.pi)
-    plane = np.cos(angle) * x + np.sin(angle) * y
-    plane = (plane - plane.min()) / max(np.ptp(plane), 1e-12)
-    return (peak_to_peak_mm * (plane - 0.5)).astype(np.float32)
-
-
-def blob_holes(size_px: int, rng: np.random.Generator, fraction: float) -> np.ndarray:
-    """A mask with about ``fraction`` of the pixels missing, in random elliptical blobs."""
-    axis = np.arange(size_px, dtype=np.float64)
-    y, x = np.meshgrid(axis, axis, indexing="ij")
-    mask = np.zeros((size_px, size_px), bool)
-    while mask.mean() < fraction:
-        cy, cx = rng.uniform(0, size_px, 2)
-        ry, rx = rng.uniform(0.02, 0.12, 2) * size_px
-        angle = rng.uniform(0, np.pi)
-        u = (x - cx) * np.cos(angle) + (y - cy) * np.sin(angle)
-        v = -(x - cx) * np.sin(angle) + (y - cy) * np.cos(angle)
-        mask |= (u / rx) ** 2 + (v / ry) ** 2 <= 1.0
-    return mask
-
-
-def plateau_mask(size_px: int, rng: np.random.Generator) -> np.ndarray:
-    """A salt-lake-like flat basin: an irregular star-shaped polygon with sharp edges covering
-    about 5-25% of the patch (salars fill flat basins with edges that follow their outline,
-    physics notes 5.2)."""
-    axis = np.arange(size_px, dtype=np.float64)
-    y, x = np.meshgrid(axis, axis, indexing="ij")
-    cy, cx = rng.uniform(0.3, 0.7, 2) * size_px
-    mean_radius = np.sqrt(rng.uniform(0.05, 0.25) * size_px**2 / np.pi)
-    harmonics = rng.normal(0.0, 0.15, (4, 2))
-    theta = np.arctan2(y - cy, x - cx)
-    radius = mean_radius * (
-        1.0
-        + sum(
-            a * np.cos((m + 2) * theta) + b * np.sin((m + 2) * theta)
-            for m, (a, b) in enumerate(harmonics)
-        )
-    )
-    return np.hypot(y - cy, x - cx) <= radius
-
-
-def dem_cutout_m(dem_m: np.ndarray, size_px: int, rng: np.random.Generator) -> np.ndarray:
-    """A random window of the DEM (m), NaN set to the window's median."""
-    r0 = int(rng.integers(dem_m.shape[0] - size_px + 1))
-    c0 = int(rng.integers(dem_m.shape[1] - size_px + 1))
-    window = np.asarray(dem_m[r0 : r0 + size_px, c0 : c0 + size_px], np.float64)
-    return np.where(np.isfinite(window), window, np.nanmedian(window))
-
-
-Perturbation = Callable[[np.ndarray, np.random.Generator], np.ndarray]
-
-
-def negative_probes(
-    spec: ProbeSpec, dem_m: np.ndarray | None
-) -> list[tuple[str, str, Perturbation | None, str]]:
+def negative_probes(spec: ProbeSpec, dem_m: np.ndarray | None) -> list[Probe]:
     """(probe, level, perturbation, note) of the negatives; a None perturbation is skipped."""
     size = spec.size_px
-    probes: list[tuple[str, str, Perturbation | None, str]] = []
+    probes: list[Probe] = []
     for share in OFFSETS_FRINGE:
-        probes.append(("offset", f"{share:.3f} fringe", _offset(share * FRINGE_MM), ""))
+        probes.append(("offset", f"{share:.3f} fringe", make_offset(share * FRINGE_MM), ""))
     for fringes in RAMPS_FRINGE:
-        probes.append(("ramp", f"{fringes:g} fringe", _ramp(size, fringes * FRINGE_MM), ""))
+        probes.append(("ramp", f"{fringes:g} fringe", make_ramp(size, fringes * FRINGE_MM), ""))
     for k in STRATIFIED_MM_PER_KM:
         if dem_m is None:
             probes.append(("stratified", f"{k:g} mm/km", None, "skipped: region has no dem.tif"))
         elif min(dem_m.shape) < size:
             probes.append(("stratified", f"{k:g} mm/km", None, "skipped: DEM smaller than a patch"))
         else:
-            probes.append(("stratified", f"{k:g} mm/km", _stratified(dem_m, size, k), ""))
+            probes.append(("stratified", f"{k:g} mm/km", make_stratified(dem_m, size, k), ""))
     for fraction in HOLE_FRACTIONS:
-        probes.append(("holes", f"{fraction:.0%}", _holes(size, fraction), ""))
+        probes.append(("holes", f"{fraction:.0%}", make_holes(size, fraction), ""))
     for height in PLATEAUS_MM:
-        probes.append(("plateau", f"{height:g} mm", _plateau(size, height), ""))
-    return probes
+        probes.append(("plateau", f"{height:g} mm", make_plateau(size, height), ""))
+    return probes + _coverage_probes(spec)
 
 
-def positive_probes(spec: ProbeSpec) -> list[tuple[str, str, Perturbation | None, str]]:
-    """(probe, level, perturbation, note) of the positives: offsets and holes."""
-    probes: list[tuple[str, str, Perturbation | None, str]] = [
-        ("offset", f"{share:.3f} fringe", _offset(share * FRINGE_MM), "")
+def positive_probes(spec: ProbeSpec) -> list[Probe]:
+    """(probe, level, perturbation, note) of the positives: offsets, holes, clips, coasts."""
+    probes: list[Probe] = [
+        ("offset", f"{share:.3f} fringe", make_offset(share * FRINGE_MM), "")
         for share in OFFSETS_FRINGE
     ]
     probes += [
-        ("holes", f"{fraction:.0%}", _holes(spec.size_px, fraction), "")
+        ("holes", f"{fraction:.0%}", make_holes(spec.size_px, fraction), "")
         for fraction in HOLE_FRACTIONS
     ]
-    return probes
-
-
-def _offset(mm: float) -> Perturbation:
-    return lambda patch, rng: patch + np.float32(mm)
-
-
-def _ramp(size: int, mm: float) -> Perturbation:
-    return lambda patch, rng: patch + planar_ramp_mm(size, rng, mm)
-
-
-def _stratified(dem_m: np.ndarray, size: int, k_mm_per_km: float) -> Perturbation:
-    def perturb(patch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        h = dem_cutout_m(dem_m, size, rng)
-        sign = 1.0 if rng.random() < 0.5 else -1.0
-        return patch + (sign * k_mm_per_km * (h - np.median(h)) / 1000.0).astype(np.float32)
-
-    return perturb
-
-
-def _holes(size: int, fraction: float) -> Perturbation:
-    return lambda patch, rng: np.where(blob_holes(size, rng, fraction), np.nan, patch)
-
-
-def _plateau(size: int, mm: float) -> Perturbation:
-    def perturb(patch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        sign = 1.0 if rng.random() < 0.5 else -1.0
-        return patch + np.where(plateau_mask(size, rng), np.float32(sign * mm), np.float32(0))
-
-    return perturb
+    return probes + _coverage_probes(spec)
 
 
 def probe_negatives(spec: ProbeSpec) -> np.ndarray:
@@ -225,36 +139,76 @@ def probe_negatives(spec: ProbeSpec) -> np.ndarray:
     return out
 
 
-def flagged_share(
-    model: VolcanoClassifier,
-    transform: InputTransform,
-    patches_mm: np.ndarray,
-    threshold: float,
-    batch_size: int,
-) -> float:
-    """Percent of patches whose probability reaches the threshold."""
-    model.eval()
-    probabilities = []
-    with torch.no_grad():
-        for start in range(0, len(patches_mm), batch_size):
-            x = transform(patches_mm[start : start + batch_size])
-            probabilities.append(torch.sigmoid(model(x)).numpy())
-    return float(100.0 * (np.concatenate(probabilities) >= threshold).mean())
+class HeadScorer:
+    """Probabilities of every model of one backbone and transform, from one pass of features."""
+
+    def __init__(self, backbone: VolcanoClassifier, transform: InputTransform, batch: int) -> None:
+        self.backbone, self.transform, self.batch = backbone.eval(), transform, batch
+
+    def features(self, patches_mm: np.ndarray) -> np.ndarray:
+        """Pooled backbone features (n, F) of the patches."""
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(patches_mm), self.batch):
+                x = self.transform(patches_mm[start : start + self.batch])
+                out.append(self.backbone.features(x).numpy())
+        return np.concatenate(out)
+
+
+def _load_groups(models: dict[str, Path]) -> list[tuple[HeadScorer, dict[str, tuple]]]:
+    """Models grouped by backbone weights and transform: (scorer, name -> (model, threshold))."""
+    groups: dict[tuple, tuple[HeadScorer, dict[str, tuple]]] = {}
+    for name, path in models.items():
+        model, transform, checkpoint = model_from_checkpoint(Path(path))
+        key = (backbone_digest(model), tuple(sorted(transform.to_dict().items())))
+        if key not in groups:
+            groups[key] = (HeadScorer(model, transform, 64), {})
+        groups[key][1][name] = (model, float(checkpoint.get("threshold", 0.5)))
+    return list(groups.values())
+
+
+def probe_rows(
+    label: str,
+    base: np.ndarray,
+    probes: list[Probe],
+    c: int,
+    spec: ProbeSpec,
+    groups: list[tuple[HeadScorer, dict[str, tuple]]],
+) -> list[list]:
+    """Rows (``PROBE_COLUMNS``) of every model for one class's probes."""
+    rows = []
+    for k, (probe, level, perturb, note) in enumerate(probes):
+        if perturb is None:
+            rows += [
+                [name, label, probe, level, 0, np.nan, note]
+                for _, heads in groups
+                for name in heads
+            ]
+            continue
+        rng = stream(spec.seed, Purpose.PROBE_PERTURBATION, c, k)
+        inputs = np.stack([perturb(patch, rng) for patch in base]).astype(np.float32)
+        for scorer, heads in groups:
+            features = scorer.features(inputs)
+            for name, (model, threshold) in heads.items():
+                share = 100.0 * float((head_probabilities(model, features) >= threshold).mean())
+                mark = note
+                if label == "negative" and share > NEGATIVE_BAR_PERCENT:
+                    mark = f"fails: over {NEGATIVE_BAR_PERCENT:g}% of negatives flagged"
+                rows.append([name, label, probe, level, len(base), round(share, 1), mark])
+    return rows
 
 
 def run_probes(
-    model_name: str,
-    model_path: Path,
+    models: dict[str, Path],
     test_store: tuple[Path, Path],
     dem_path: Path | None,
     spec: ProbeSpec,
 ) -> pd.DataFrame:
-    """One model's probe table (``PROBE_COLUMNS``): flagged percent per (class, probe, level).
+    """Every model's probe rows (``PROBE_COLUMNS``): flagged percent per (class, probe, level).
 
     Inputs are identical for every model (drawn from ``spec.seed`` only), so the rows compare.
     """
-    model, transform, checkpoint = model_from_checkpoint(model_path)
-    threshold = float(checkpoint.get("threshold", 0.5))
+    groups = _load_groups(models)
     dem_m = _read_dem(dem_path, spec.pixel_size_m)
     negatives = probe_negatives(spec)
     test, table = open_store(*test_store)
@@ -266,24 +220,13 @@ def run_probes(
             f"{test_store[0]}: test patches of {positives.shape[1:]} px, probes of "
             f"{negatives.shape[1:]} px (patches.size_px)"
         )
-    rows = []
-    for c, (label, base, probes) in enumerate(
-        (
-            ("negative", negatives, negative_probes(spec, dem_m)),
-            ("positive", positives, positive_probes(spec)),
-        )
-    ):
-        for k, (probe, level, perturb, note) in enumerate(probes):
-            if perturb is None:
-                rows.append([model_name, label, probe, level, 0, np.nan, note])
-                continue
-            rng = stream(spec.seed, Purpose.PROBE_PERTURBATION, c, k)
-            inputs = np.stack([perturb(patch, rng) for patch in base]).astype(np.float32)
-            share = flagged_share(model, transform, inputs, threshold, spec.batch_size)
-            rows.append([model_name, label, probe, level, len(base), round(share, 1), note])
+    rows = probe_rows("negative", negatives, negative_probes(spec, dem_m), 0, spec, groups)
+    rows += probe_rows("positive", positives, positive_probes(spec), 1, spec, groups)
+    order = {name: i for i, name in enumerate(models)}
     result = pd.DataFrame(rows, columns=list(PROBE_COLUMNS))
-    log.info("%s probes (threshold %.2f):\n%s", model_name, threshold, to_markdown(result))
-    return result
+    result = result.sort_values("model", key=lambda m: m.map(order), kind="stable")
+    log.info("probes of %d models in %d backbone group(s)", len(models), len(groups))
+    return result.reset_index(drop=True)
 
 
 def _read_dem(dem_path: Path | None, pixel_size_m: float) -> np.ndarray | None:
@@ -298,10 +241,10 @@ def _read_dem(dem_path: Path | None, pixel_size_m: float) -> np.ndarray | None:
     return dem[0]
 
 
-def probe_table(per_model: list[pd.DataFrame], csv_path: Path, markdown_path: Path) -> pd.DataFrame:
-    """All models' probe rows as one CSV (long) and a Markdown table (models as columns)."""
-    long = pd.concat(per_model, ignore_index=True)
-    long["note"] = long["note"].fillna("")
+def probe_table(long: pd.DataFrame, csv_path: Path, markdown_path: Path) -> pd.DataFrame:
+    """All models' probe rows as one CSV (long) and a Markdown table (models as columns), whose
+    note names the models that fail a negative row's bar."""
+    long = long.assign(note=long["note"].fillna(""))
     long.to_csv(csv_path, index=False)
     models = list(dict.fromkeys(long.model))
     keys = list(dict.fromkeys(zip(long["class"], long.probe, long.level, strict=True)))
@@ -309,23 +252,24 @@ def probe_table(per_model: list[pd.DataFrame], csv_path: Path, markdown_path: Pa
     indexed = long.set_index(["class", "probe", "level", "model"])
     rows = []
     for label, probe, level in keys:
-        first = indexed.loc[(label, probe, level, models[0])]
+        cells = indexed.loc[(label, probe, level)]
+        notes = {note for note in cells["note"] if note and not note.startswith("fails")}
+        failing = [m for m in models if str(cells.loc[m, "note"]).startswith("fails")]
+        if failing:
+            notes.add(f"fails (over {NEGATIVE_BAR_PERCENT:g}% flagged): {', '.join(failing)}")
         rows.append(
             {
                 "class (n)": f"{label} ({counts[label]})",
                 "probe": probe,
                 "level": level,
-                **{
-                    m: _percent(indexed.loc[(label, probe, level, m), "flagged_percent"])
-                    for m in models
-                },
-                "note": first["note"],
+                **{m: _percent(cells.loc[m, "flagged_percent"]) for m in models},
+                "note": "; ".join(sorted(notes)),
             }
         )
     Path(markdown_path).write_text(
-        "Percent flagged at each model's threshold (atmosphere-only negatives: lower is better; "
-        "positives: should stay as high as unperturbed, offset 0).\n\n"
-        + to_markdown(pd.DataFrame(rows))
+        "Percent flagged at each model's threshold (atmosphere-only negatives: lower is better, "
+        f"at most {NEGATIVE_BAR_PERCENT:g}%; positives: should stay as high as unperturbed, "
+        "offset 0).\n\n" + to_markdown(pd.DataFrame(rows))
     )
     return long
 

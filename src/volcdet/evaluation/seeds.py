@@ -169,6 +169,8 @@ def write_seeds_summary(
         sensitivity = pd.read_csv(sensitivity_paths[k])
         max_rate = float(sensitivity.max_rate_mm_yr.max())
         pooled = sensitivity[(sensitivity.family == "all") & (sensitivity.depth_bin == "all")]
+        if "window" in pooled:
+            pooled = pooled[pooled.window == "full"]
         runs[seed] = {}
         for j, model in enumerate(models):
             i = k * len(models) + j

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from volcdet.data.stores import read_table_attrs
+from volcdet.evaluation.injection import FULL_WINDOW
 from volcdet.evaluation.metrics import to_markdown
 from volcdet.learning.checkpoints import model_from_checkpoint
 from volcdet.learning.finetune import backbone_digest, head_probabilities
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 LEVELS = (0.5, 0.9)
 ALL = "all"
+#: Cumulative peak (mm over the stack) above which a source counts as strong (not in the paper).
+STRONG_MM = 100.0
 
 
 def detections(
@@ -45,32 +48,61 @@ def detections(
 
 
 def detection_curves(injected: pd.DataFrame, detected: np.ndarray) -> pd.DataFrame:
-    """Detection share per (family, depth bin, rate), with 'all' pools and the rate-0 baseline.
+    """Detection share per (window, family, depth bin, rate), with 'all' pools and the rate-0
+    baseline; for each clip window also the full-window curve of the same pairs
+    (``full, pairs of <clip>``), so the clip's cost compares like with like.
 
-    The rate-0 row of a group is the share of its pairs' tiles flagged without injection.
+    The rate-0 row of a group is the share of its pairs' tiles flagged without injection, under
+    the same window.
     """
     table = injected.assign(detected=detected)
-    control = table[table.rate_mm_yr == 0].set_index("tile").detected
+    if "window" not in table:
+        table["window"] = FULL_WINDOW
+    control = table[table.rate_mm_yr == 0].set_index(["window", "tile"]).detected
     pairs = table[table.pair >= 0]
     first_rate = pairs.rate_mm_yr.min()
-    baseline = pairs[pairs.rate_mm_yr == first_rate].assign(
-        rate_mm_yr=0.0, detected=lambda t: control.loc[t.tile].to_numpy()
+    first = pairs[pairs.rate_mm_yr == first_rate]
+    baseline = first.assign(
+        rate_mm_yr=0.0,
+        detected=control.loc[list(zip(first.window, first.tile, strict=True))].to_numpy(),
     )
     rows = pd.concat([baseline, pairs], ignore_index=True)
+    full = rows[rows.window == FULL_WINDOW]
+    views = {FULL_WINDOW: full}
+    for window in [w for w in dict.fromkeys(rows.window) if w != FULL_WINDOW]:
+        views[window] = rows[rows.window == window]
+        same_pairs = full.pair.isin(set(views[window].pair))
+        views[f"{FULL_WINDOW}, pairs of {window}"] = full[same_pairs]
     groups = []
-    for family in (ALL, *sorted(rows.family.unique())):
-        in_family = rows if family == ALL else rows[rows.family == family]
-        for depth_bin in (ALL, *sorted(in_family.depth_bin.unique(), key=_bin_low)):
-            cell = in_family if depth_bin == ALL else in_family[in_family.depth_bin == depth_bin]
-            summary = cell.groupby("rate_mm_yr").detected.agg(["size", "sum"]).reset_index()
-            groups.append(
-                summary.assign(family=family, depth_bin=depth_bin).rename(
-                    columns={"size": "n", "sum": "detected"}
+    for window, view in views.items():
+        for family in (ALL, *sorted(view.family.unique())):
+            in_family = view if family == ALL else view[view.family == family]
+            for depth_bin in (ALL, *sorted(in_family.depth_bin.unique(), key=_bin_low)):
+                cell = (
+                    in_family if depth_bin == ALL else in_family[in_family.depth_bin == depth_bin]
                 )
-            )
+                summary = cell.groupby("rate_mm_yr").detected.agg(["size", "sum"]).reset_index()
+                groups.append(
+                    summary.assign(window=window, family=family, depth_bin=depth_bin).rename(
+                        columns={"size": "n", "sum": "detected"}
+                    )
+                )
     curves = pd.concat(groups, ignore_index=True)
     curves["detection_percent"] = (100 * curves.detected / curves.n).round(3)
-    return curves[["family", "depth_bin", "rate_mm_yr", "n", "detected", "detection_percent"]]
+    return curves[
+        ["window", "family", "depth_bin", "rate_mm_yr", "n", "detected", "detection_percent"]
+    ]
+
+
+def strong_detection(injected: pd.DataFrame, detected: np.ndarray, cumulative_mm: float) -> dict:
+    """Pairs and detected share (percent) of the full-window injections whose cumulative peak
+    (rate x period) exceeds ``cumulative_mm``: many fringes over the stack."""
+    table = injected.assign(detected=detected)
+    if "window" in table:
+        table = table[table.window == FULL_WINDOW]
+    strong = table[(table.pair >= 0) & (table.rate_mm_yr * table.period_yr > cumulative_mm)]
+    share = 100.0 * float(strong.detected.mean()) if len(strong) else float("nan")
+    return {"n": len(strong), "detected_percent": round(share, 3)}
 
 
 def _bin_low(label: str) -> float:
@@ -92,10 +124,11 @@ def detectable_rate(rates: np.ndarray, detection: np.ndarray, level: float) -> f
 
 
 def detectable_rates(curves: pd.DataFrame) -> pd.DataFrame:
-    """Per (model, family, depth bin): the 50% and 90% detectable rates and the rate-0 share."""
+    """Per (model, window, family, depth bin): the 50% and 90% detectable rates and the rate-0
+    share."""
     rows = []
-    for (model, family, depth_bin), curve in curves.groupby(
-        ["model", "family", "depth_bin"], sort=False
+    for (model, window, family, depth_bin), curve in curves.groupby(
+        ["model", "window", "family", "depth_bin"], sort=False
     ):
         curve = curve.sort_values("rate_mm_yr")
         share = curve.detection_percent.to_numpy() / 100
@@ -103,6 +136,7 @@ def detectable_rates(curves: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             {
                 "model": model,
+                "window": window,
                 "family": family,
                 "depth_bin": depth_bin,
                 "pairs": int(curve.n.iloc[0]),
@@ -118,15 +152,71 @@ def detectable_rates(curves: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def sensitivity_markdown(summary: pd.DataFrame, names: dict[str, str], max_rate: float) -> str:
-    """Pooled rows (all families, all depths, then each family over all depths) as Markdown;
-    a rate never reached shows as '>max'."""
-    shown = summary[summary.depth_bin == ALL].copy()
-    shown.insert(0, "Model", shown.model.map(names))
+def _rates_as_text(shown: pd.DataFrame, max_rate: float) -> pd.DataFrame:
     for level in LEVELS:
         column = f"rate{int(100 * level)}_mm_yr"
         shown[column] = [f">{max_rate:g}" if np.isnan(v) else f"{v:.2f}" for v in shown[column]]
-    return to_markdown(shown.drop(columns=["model", "depth_bin"]))
+    return shown
+
+
+def clip_comparison(summary: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """Per model and clip: the 50% rate of the pairs that fit the clip, clipped and in the full
+    window, and their ratio (all families and depths pooled)."""
+    pooled = summary[(summary.family == ALL) & (summary.depth_bin == ALL)].set_index(
+        ["model", "window"]
+    )
+    rows = []
+    clips = [w for w in dict.fromkeys(summary.window) if w.startswith("clip")]
+    for model in dict.fromkeys(summary.model):
+        for clip in clips:
+            clipped = pooled.loc[(model, clip)]
+            full = pooled.loc[(model, f"{FULL_WINDOW}, pairs of {clip}")]
+            rows.append(
+                {
+                    "Model": names.get(model, model),
+                    "window": clip,
+                    "pairs": int(clipped.pairs),
+                    "false_alarm_percent": clipped.false_alarm_percent,
+                    "rate50 clipped (mm/yr)": clipped.rate50_mm_yr,
+                    "rate50 full window (mm/yr)": full.rate50_mm_yr,
+                    "ratio": round(clipped.rate50_mm_yr / full.rate50_mm_yr, 2),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def sensitivity_markdown(
+    summary: pd.DataFrame, names: dict[str, str], max_rate: float, strong: pd.DataFrame
+) -> str:
+    """Markdown: pooled rows per family (full window), rates per depth bin (shallow sources
+    first), detection of strong sources, and the clipped against full-window rates."""
+    full = summary[summary.window == FULL_WINDOW]
+    shown = full[full.depth_bin == ALL].copy()
+    shown.insert(0, "Model", shown.model.map(names))
+    parts = [
+        "Full windows, all depths:\n\n"
+        + to_markdown(
+            _rates_as_text(shown, max_rate).drop(columns=["model", "window", "depth_bin"])
+        )
+    ]
+    depths = full[(full.family == ALL) & (full.depth_bin != ALL)].copy()
+    depths.insert(0, "Model", depths.model.map(names))
+    depths = _rates_as_text(depths, max_rate)
+    parts.append(
+        "Full windows, all families, per source depth (km):\n\n"
+        + to_markdown(depths[["Model", "depth_bin", "pairs", "rate50_mm_yr", "rate90_mm_yr"]])
+    )
+    parts.append(
+        f"Strong sources (cumulative peak over {STRONG_MM:g} mm over the stack, full windows):\n\n"
+        + to_markdown(strong)
+    )
+    clips = clip_comparison(summary, names)
+    if len(clips):
+        parts.append(
+            "Clips (the pairs whose footprint fits a centred clip, clipped and in the full "
+            "window):\n\n" + to_markdown(clips)
+        )
+    return "\n\n".join(parts) + "\n"
 
 
 def plot_sensitivity(curves: pd.DataFrame, names: dict[str, str], out_png: Path) -> None:
@@ -147,6 +237,7 @@ def plot_sensitivity(curves: pd.DataFrame, names: dict[str, str], out_png: Path)
         sharey=True,
         layout="constrained",
     )
+    curves = curves[curves.window == FULL_WINDOW]
     for r, family in enumerate(families):
         for c, depth_bin in enumerate(bins):
             ax = axes[r, c]
@@ -191,7 +282,13 @@ def write_sensitivity(
     curves.to_csv(outputs["curves"], index=False)
     summary = detectable_rates(curves)
     summary.to_csv(outputs["table"], index=False)
-    markdown = sensitivity_markdown(summary, names, float(injected.rate_mm_yr.max()))
+    strong = pd.DataFrame(
+        [
+            {"Model": names.get(m, m), **strong_detection(injected, detected[m], STRONG_MM)}
+            for m in model_paths
+        ]
+    )
+    markdown = sensitivity_markdown(summary, names, float(injected.rate_mm_yr.max()), strong)
     Path(outputs["markdown"]).write_text(markdown)
     plot_sensitivity(curves, names, outputs["figure"])
     log.info("detectable rates (mm/yr)\n%s", markdown)

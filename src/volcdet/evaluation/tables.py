@@ -19,19 +19,62 @@ from volcdet.evaluation.metrics import (
 log = logging.getLogger(__name__)
 
 
+def fixed_fpr_tables(
+    table1: list[list[str]],
+    table2: list[list[str]],
+    predictions: dict[str, pd.DataFrame],
+    thresholds: pd.DataFrame,
+    outputs: object,
+) -> None:
+    """Tables 1 and 2 at each model's calibrated threshold (``volcdet.evaluation.calibration``:
+    the same false-alarm rate on held-out negatives), with the threshold as a column."""
+    by_model = thresholds.set_index("model")
+    for rows, first_column, csv, markdown in (
+        (table1, "Approach", outputs.table1_fixed_fpr, outputs.table1_fixed_fpr_md),
+        (table2, "Data Set", outputs.table2_fixed_fpr, outputs.table2_fixed_fpr_md),
+    ):
+        metrics = [
+            (
+                name,
+                patch_metrics(
+                    predictions[m].label.to_numpy(),
+                    predictions[m].probability.to_numpy(),
+                    predictions[m].frame_id.to_numpy(),
+                    float(by_model.loc[m, "threshold"]),
+                ),
+            )
+            for name, m in rows
+        ]
+        table = metrics_table(metrics, first_column)
+        table["Threshold"] = [round(float(by_model.loc[m, "threshold"]), 4) for _, m in rows]
+        table.to_csv(csv, index=False)
+        target = float(thresholds.target_fpr_percent.iloc[0])
+        count = int(thresholds.calibration_negatives.iloc[0])
+        Path(markdown).write_text(
+            f"Each model at the threshold that flags {target:g}% of {count} held-out background "
+            "negatives (fine-tuning hold-out, the same tiles for every model).\n\n"
+            + to_markdown(table)
+        )
+        log.info("%s at %g%% calibration FPR\n%s", first_column, target, to_markdown(table))
+
+
 def write_tables(
     table1: list[list[str]],
     table2: list[list[str]],
     prediction_paths: dict[str, str],
     outputs: object,
     metric_paths: dict[str, str] | None = None,
+    thresholds_path: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Tables 1 and 2 (CSV + Markdown, baseline first, paper column order) and ROC figures.
 
     With ``metric_paths`` (the metrics rule's JSON files) a last column gives each AUC's 95%
-    frame-bootstrap interval.
+    frame-bootstrap interval; with ``thresholds_path`` (the thresholds rule's CSV) both tables
+    are also written at the calibrated thresholds (``fixed_fpr_tables``).
     """
     predictions = {model: pd.read_parquet(path) for model, path in prediction_paths.items()}
+    if thresholds_path is not None:
+        fixed_fpr_tables(table1, table2, predictions, pd.read_csv(thresholds_path), outputs)
     intervals = {
         model: json.loads(Path(path).read_text())["AUC ROC 95% CI"]
         for model, path in (metric_paths or {}).items()

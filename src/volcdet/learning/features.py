@@ -61,9 +61,26 @@ def cache_features(
     tmp = Path(features_path).with_name(f".{Path(features_path).name}.tmp.npy")
     np.save(tmp, features)
     tmp.replace(features_path)
+    table = pd.DataFrame({"sample": np.arange(len(labels)), "label": labels.astype(int)})
+    carried = _carried_columns(stores)
+    if carried is not None:
+        table = pd.concat([table, carried], axis=1)
     write_table(
         table_path,
-        pd.DataFrame({"sample": np.arange(len(labels)), "label": labels.astype(int)}),
+        table,
         {"kind": "features", "model": str(model_path), "backbone_digest": backbone_digest(model)},
     )
     log.info("%d x %d features of %s", *features.shape, ", ".join(str(a) for a, _ in stores))
+
+
+#: Store columns the features table carries along (the fine-tuning split groups by them).
+CARRIED_COLUMNS = ("group", "origin")
+
+
+def _carried_columns(stores: list[tuple[Path, Path]]) -> pd.DataFrame | None:
+    """The stores' ``CARRIED_COLUMNS`` that every store has, in sample order (None if none)."""
+    tables = [pd.read_parquet(table) for _, table in stores]
+    columns = [c for c in CARRIED_COLUMNS if all(c in t.columns for t in tables)]
+    if not columns:
+        return None
+    return pd.concat([t[columns] for t in tables], ignore_index=True)

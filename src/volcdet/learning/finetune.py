@@ -25,7 +25,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from volcdet.core.random import Purpose, torch_seed
+from volcdet.core.random import Purpose, stream, torch_seed
+from volcdet.data.background import SIMULATED_GROUP
 from volcdet.learning.approaches import APPROACHES
 from volcdet.learning.checkpoints import build_checkpoint, model_from_checkpoint, save_atomic
 from volcdet.learning.datasets import split_indices
@@ -115,6 +116,40 @@ def train_phase(
     return history
 
 
+def holdout_split(
+    table: pd.DataFrame, holdout_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train, hold-out) sample indices of a fine-tuning set.
+
+    With a ``group`` column (``volcdet.simulation.finetune_sets``) the background groups (ground
+    cells) are taken in a seeded order (``FINETUNE_HOLDOUT``) until they hold
+    ``holdout_fraction`` of the background samples, so a tile and its copies stay on one side,
+    and every set holds out the same tiles; simulated samples are split at random
+    (``FINETUNE_HOLDOUT_SIMULATED``). Without one, samples are split at random.
+    """
+    if "group" not in table.columns:
+        return split_indices(len(table), holdout_fraction, seed, Purpose.FINETUNE_HOLDOUT)
+    groups = table["group"].astype(str).to_numpy()
+    simulated = groups == SIMULATED_GROUP
+    held = np.zeros(len(table), bool)
+    background = np.flatnonzero(~simulated)
+    if len(background):
+        target = max(1, round(holdout_fraction * len(background)))
+        for group in stream(seed, Purpose.FINETUNE_HOLDOUT).permutation(
+            np.unique(groups[background])
+        ):
+            if held.sum() >= target:
+                break
+            held |= groups == group
+    sim_index = np.flatnonzero(simulated)
+    if len(sim_index):
+        _, sim_held = split_indices(
+            len(sim_index), holdout_fraction, seed, Purpose.FINETUNE_HOLDOUT_SIMULATED
+        )
+        held[sim_index[sim_held]] = True
+    return np.flatnonzero(~held), np.flatnonzero(held)
+
+
 def finetune(
     base_model_path: Path,
     features_path: Path,
@@ -131,10 +166,9 @@ def finetune(
         )
     model, transform, base = model_from_checkpoint(base_model_path)
     features = torch.from_numpy(np.load(features_path)).float()
-    labels = torch.from_numpy(pd.read_parquet(features_table_path)["label"].to_numpy(np.float32))
-    train_idx, holdout_idx = split_indices(
-        len(labels), cfg.holdout_fraction, cfg.seed, Purpose.FINETUNE_HOLDOUT
-    )
+    table = pd.read_parquet(features_table_path)
+    labels = torch.from_numpy(table["label"].to_numpy(np.float32))
+    train_idx, holdout_idx = holdout_split(table, cfg.holdout_fraction, cfg.seed)
     train = (features[train_idx], labels[train_idx])
     holdout = (features[holdout_idx], labels[holdout_idx])
     history: list[dict] = []

@@ -15,9 +15,17 @@ Volcanoes added to background patches come from the CDM source library in random
 permutations (each source once before any twice), projected on the patch's own track LOS, under
 a random square symmetry and a log-uniform amplitude.
 
-Realistic noise (issue 13): the background patches are real data and already carry the region's
-holes, ramps, stratified delay and speckle, so FT1/FT2 add none; the simulated samples of
-FT3/FT4 come from the simulated sets, which carry the noise of ``volcdet.simulation.noise``.
+Realistic noise (not in the paper): the background patches are real data and already carry the
+region's holes, ramps, stratified delay and speckle, so FT1/FT2 add none of those; the
+simulated samples of FT3/FT4 come from the simulated sets, which carry the noise of
+``volcdet.simulation.noise``. Partial-coverage windows (map clips, coasts, map edges,
+``volcdet.simulation.coverage``) are drawn for the background samples of every set as for the
+simulated ones, both classes alike, each sample from its own stream.
+
+Every row names its ``group``: the ground cell of its background tile (tiles of different
+tracks over the same ground share it; ``volcdet.data.background.tile_ground_cells``), or
+``simulated`` for simulated samples. Fine-tuning splits its hold-out by group, so a tile, its
+volcano-added and its median-filtered copies never sit on both sides of the split.
 """
 
 from __future__ import annotations
@@ -30,8 +38,9 @@ import pandas as pd
 from scipy.ndimage import median_filter
 
 from volcdet.core.random import Purpose, stream
-from volcdet.data.background import sensitivity_holdout
+from volcdet.data.background import SIMULATED_GROUP, fine_tuning_tiles, tile_ground_cells
 from volcdet.data.stores import open_store, write_store
+from volcdet.simulation.coverage import CoverageSpec, draw_coverage_mask
 from volcdet.simulation.source_library import SourceLibrary, dihedral_enu, source_order
 
 log = logging.getLogger(__name__)
@@ -102,11 +111,27 @@ def _descending_samples(
                 "label": label,
                 "amplitude_mm": float(simulation[k][1].amplitude_mm.iloc[i]),
                 "source": f"{simulation[k][1].track_id.iloc[i]}#{i}",
+                "group": SIMULATED_GROUP,
             }
             for k, i in picks
         ]
     )
     return patches, meta
+
+
+def with_coverage(
+    patches: np.ndarray, coverage: CoverageSpec, seed: int, pixel_size_m: float
+) -> tuple[np.ndarray, list[str]]:
+    """Background-derived patches with partial-coverage masks drawn per sample (stream
+    (seed, ``FT_COVERAGE``, sample)), and each sample's kind."""
+    out, kinds = np.array(patches, np.float32), []
+    for i in range(len(out)):
+        rng = stream(seed, Purpose.FT_COVERAGE, i)
+        mask, kind = draw_coverage_mask(out.shape[-1], pixel_size_m, rng, coverage)
+        if mask is not None:
+            out[i][mask] = np.nan
+        kinds.append(kind)
+    return out, kinds
 
 
 def build_ft1(
@@ -119,6 +144,7 @@ def build_ft1(
     """FT1: half the background with a > 1.5 cm volcano (label 1), half untouched (label 0)."""
     array, table = background
     n = len(table)
+    groups = tile_ground_cells(table, array.shape[-1])
     with_volcano = np.zeros(n, bool)
     with_volcano[rng.choice(n, size=n // 2, replace=False)] = True
     sources = iter(source_order(n // 2, len(library), rng))
@@ -130,6 +156,7 @@ def build_ft1(
             "label": int(with_volcano[i]),
             "amplitude_mm": 0.0,
             "source": table.patch_id.iloc[i],
+            "group": str(groups[i]),
         }
         if with_volcano[i]:
             patch, info = volcano_on_background(
@@ -158,14 +185,22 @@ def build_ft_set(
     library: SourceLibrary,
     seed: int,
     max_amplitude_mm: float,
+    coverage: CoverageSpec | None = None,
+    pixel_size_m: float = 200.0,
 ) -> tuple[np.ndarray, pd.DataFrame]:
-    """Assemble one of FT1-FT4 (module docstring) in memory; deterministic from the seed."""
+    """Assemble one of FT1-FT4 (module docstring) in memory; deterministic from the seed.
+
+    With ``coverage`` the background-derived samples get partial-coverage masks (the same mask
+    for a tile in every set: FT1's sample i and FT3's background tile i share a stream)."""
     if name not in FT_SETS:
         raise ValueError(f"unknown fine-tuning set {name!r} (expected one of {FT_SETS})")
+    coverage = coverage or CoverageSpec()
     n = len(background[1])
-    ft1 = build_ft1(
+    ft1_patches, ft1_meta = build_ft1(
         background, los_by_track, library, stream(seed, Purpose.FT1_VOLCANOES), max_amplitude_mm
     )
+    ft1_patches, kinds = with_coverage(ft1_patches, coverage, seed, pixel_size_m)
+    ft1 = (ft1_patches, ft1_meta.assign(coverage=kinds))
     if name == "FT1":
         return ft1
     ft2_patches = np.concatenate([ft1[0], np.stack([median_filtered(p) for p in ft1[0]])])
@@ -177,15 +212,20 @@ def build_ft_set(
         return ft2_patches, ft2_meta
     if name == "FT3":
         volcanoes, meta = _descending_samples(simulation, 1, n, rng)
+        slope_patches, kinds = with_coverage(
+            np.asarray(background[0], np.float32), coverage, seed, pixel_size_m
+        )
         slope = pd.DataFrame(
             {
                 "origin": "background",
                 "label": 0,
                 "amplitude_mm": 0.0,
                 "source": background[1].patch_id,
+                "group": ft1[1].group,
+                "coverage": kinds,
             }
         )
-        return np.concatenate([np.asarray(background[0], np.float32), volcanoes]), pd.concat(
+        return np.concatenate([slope_patches, volcanoes]), pd.concat(
             [slope, meta], ignore_index=True
         )
     atmosphere, atm_meta = _descending_samples(simulation, 0, n, rng)
@@ -207,16 +247,18 @@ def write_ft_set(
     array_path: Path,
     table_path: Path,
     holdout_fraction: float | None = None,
+    coverage: CoverageSpec | None = None,
+    pixel_size_m: float = 200.0,
 ) -> pd.DataFrame:
     """Build a fine-tuning set from the stores and write it as a patch store.
 
-    With ``holdout_fraction`` the background tiles held out for the sensitivity test
-    (``volcdet.data.background.sensitivity_holdout``) are left out.
+    With ``holdout_fraction`` the background tiles held out for the sensitivity test, and every
+    tile sharing ground with one (``volcdet.data.background.fine_tuning_tiles``), are left out.
     """
     background = open_store(*background_store)
     if holdout_fraction:
         size_px = background[0].shape[-1]
-        keep = np.flatnonzero(~sensitivity_holdout(background[1], holdout_fraction, seed, size_px))
+        keep = np.flatnonzero(fine_tuning_tiles(background[1], holdout_fraction, seed, size_px))
         background = (background[0][keep], background[1].iloc[keep].reset_index(drop=True))
     simulation = [open_store(*store) for store in simulation_stores]
     library = SourceLibrary(library_arrays)
@@ -225,7 +267,15 @@ def write_ft_set(
         for row in los_table.to_dict("records")
     }
     patches, table = build_ft_set(
-        name, background, simulation, los_by_track, library, seed, max_amplitude_mm
+        name,
+        background,
+        simulation,
+        los_by_track,
+        library,
+        seed,
+        max_amplitude_mm,
+        coverage,
+        pixel_size_m,
     )
     table = table.assign(ftset=name)
     write_store(

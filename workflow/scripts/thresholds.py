@@ -1,0 +1,14 @@
+"""Rule thresholds: every model's threshold at a fixed false-alarm rate on held-out negatives."""
+
+from volcdet.core.logs import setup_logging
+from volcdet.evaluation.calibration import calibrated_thresholds
+
+setup_logging(snakemake.log[0])
+calibrated_thresholds(
+    dict(zip(snakemake.params.models, snakemake.input.models, strict=True)),
+    snakemake.input.features,
+    snakemake.input.table,
+    snakemake.params.target_fpr,
+    snakemake.params.holdout_fraction,
+    snakemake.params.seed,
+).to_csv(snakemake.output[0], index=False)
