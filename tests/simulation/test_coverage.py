@@ -50,7 +50,8 @@ def test_clip_is_one_rectangle_of_the_drawn_sides():
         height, width = np.ptp(rows) + 1, np.ptp(cols) + 1
         assert valid.sum() == height * width  # a filled rectangle
         for side in (height, width):
-            assert 10.0 <= side * PIXEL / 1000.0 + 0.5 and side * PIXEL / 1000.0 <= 51.2 + 0.5
+            side_km = side * PIXEL / 1000.0
+            assert side_km + 0.5 >= 10.0 and side_km <= 51.2 + 0.5
 
 
 def test_coast_reaches_the_drawn_sea_share():
@@ -115,7 +116,7 @@ def test_flat_basins_are_flat_with_sharp_edges():
 
 def test_basins_keep_to_flat_ground_of_the_dem():
     rng = np.random.default_rng(5)
-    y, x = np.mgrid[0:SIZE, 0:SIZE]
+    _, x = np.mgrid[0:SIZE, 0:SIZE]
     dem = np.where(x < SIZE // 2, 3000.0, 3000.0 + (x - SIZE // 2) * 200.0)  # flat west, steep east
     assert flat_ground(dem, PIXEL, 2.0)[:, : SIZE // 2 - 1].all()
     spec = FlatBasinSpec(probability=1.0, size_km=(20.0, 30.0), max_basins=1)
