@@ -70,6 +70,8 @@ class VelocityProduct:
     units_found: str | None = None
     #: What the velocities are relative to, as the product states it (point or area, date).
     reference: dict | None = None
+    #: Where the LOS came from (a file given or found beside the input, or the product itself).
+    los_source: str | None = None
 
     def with_los(self, los_unit_vector: np.ndarray | None, source: str | None = None) -> VelocityProduct:
         """The same product carrying a LOS unit-vector raster (3, H, W) on its grid."""
@@ -78,7 +80,7 @@ class VelocityProduct:
                 f"{source or self.source}: LOS has shape {los_unit_vector.shape}, expected "
                 f"(3, {self.grid.shape[0]}, {self.grid.shape[1]}) on the velocity's grid"
             )
-        return replace(self, los_unit_vector=los_unit_vector)
+        return replace(self, los_unit_vector=los_unit_vector, los_source=source)
 
 
 def normalise_unit(unit: str | bytes | None) -> str | None:

@@ -103,7 +103,17 @@ def read_licsbas_cum(path: Path, options: ReadOptions | None = None) -> Velocity
     period, start, end = period_from_dates(imdates.min(), imdates.max(), str(path))
     reference = parse_refarea(refarea, grid, f"{Path(path).name}:refarea") if refarea else None
     return VelocityProduct(
-        velocity, grid, "licsbas-cum", str(path), los, period, start, end, "mm/yr", reference
+        velocity,
+        grid,
+        "licsbas-cum",
+        str(path),
+        los,
+        period,
+        start,
+        end,
+        "mm/yr",
+        reference,
+        f"{path} (E.geo, N.geo, U.geo)" if los is not None else None,
     )
 
 
