@@ -117,11 +117,12 @@ def read_licsbas_cum(path: Path, options: ReadOptions | None = None) -> Velocity
     )
 
 
-def parse_refarea(text: str, grid: Grid, origin: str) -> dict:
-    """A LiCSBAS reference area 'x1:x2/y1:y2' as a record with its centre's lon/lat."""
+def parse_refarea(text: str, grid: Grid, origin: str, path: Path | None = None) -> dict:
+    """A LiCSBAS reference area 'x1:x2/y1:y2' as a record with its centre's lon/lat; ``origin``
+    names where it was read (errors name ``path`` when given)."""
     match = REFAREA.match(text)
     if match is None:
-        raise ProductError(f"{origin}: reference area {text!r} is not like x1:x2/y1:y2")
+        raise ProductError(f"{path or origin}: reference area {text!r} is not like x1:x2/y1:y2")
     x1, x2, y1, y2 = (int(v) for v in match.groups())
     lon, lat = grid.transform @ ((x1 + x2) / 2, (y1 + y2) / 2)
     return {

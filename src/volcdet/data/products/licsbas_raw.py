@@ -198,7 +198,7 @@ def raw_reference(ts_folder: Path | None, name: str, dem_par: DemPar) -> dict | 
     text = ref_file.read_text().split()
     if not text:
         return None
-    return parse_refarea(text[0], dem_par.grid, f"{ts_folder.name}/info/{ref_file.name}")
+    return parse_refarea(text[0], dem_par.grid, f"{ts_folder.name}/info/{ref_file.name}", ref_file)
 
 
 def check_velocity_layer(path: Path) -> None:
