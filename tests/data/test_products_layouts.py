@@ -116,6 +116,10 @@ def test_licsbas_raw_rasters_that_cannot_be_used(tmp_path, field):
     (lone / "vel").write_bytes(b"\0" * 16)
     with pytest.raises(ProductError, match=r"a headerless raster without its EQA\.dem_par"):
         read_velocity(lone / "vel")
+    with pytest.raises(
+        ProductError, match=r"folder is neither a LiCSBAS TS_\* folder .* nor an OPERA"
+    ):
+        read_velocity(tmp_path / "elsewhere")
 
 
 # --- MintPy no data ---------------------------------------------------------------------------
@@ -139,7 +143,9 @@ def test_mintpy_zeros_where_not_inverted_are_no_data(tmp_path, field, caplog):
     assert np.isnan(v[:20, :25]).all() and v[55, 5] == 0.0  # the reference point stays valid
     assert np.isnan(v[20:50, 30:70][~np.isfinite(field.velocity_mm_yr[20:50, 30:70])]).all()
     assert "pixel(s) of velocity 0 taken as no data" in caplog.text
-    assert product.reference["REF_Y"] == 55 and product.reference["REF_LAT"] == pytest.approx(-22.455)
+    assert product.reference["REF_Y"] == 55 and product.reference["REF_LAT"] == pytest.approx(
+        -22.455
+    )
     # With temporalCoherence.h5 beside: zeros where the coherence is 0 only.
     coherence = np.full(field.velocity_mm_yr.shape, 0.9, np.float32)
     coherence[:20, :10] = 0.0
@@ -173,17 +179,25 @@ def test_mintpy_mask_beside_or_given(tmp_path, field, caplog):
 
 def test_units_m_yr_on_a_mm_yr_map_stops(tmp_path, field):
     path = write_save_gdal_geotiff(tmp_path / "v.tif", field.velocity_mm_yr, field.transform, 4326)
-    with pytest.raises(ProductError, match=r"v\.tif: --units m/yr, but 99% of \|v\| reach .* looks like mm/yr"):
+    with pytest.raises(
+        ProductError, match=r"v\.tif: --units m/yr, but 99% of \|v\| reach .* looks like mm/yr"
+    ):
         read_velocity(path, units="m/yr")
     fast = write_licsbas_geotiff(tmp_path / "fast.tif", field, field.velocity_mm_yr * 1000)
-    with pytest.raises(ProductError, match=r"fast\.tif: 99% of \|v\| reach .* beyond the plausible 2,000 mm/yr"):
+    with pytest.raises(
+        ProductError, match=r"fast\.tif: 99% of \|v\| reach .* beyond the plausible 2,000 mm/yr"
+    ):
         read_velocity(fast)
     assert np.nanmax(read_velocity(fast, force=True).velocity_mm_yr) > 2000
 
 
 def test_units_mm_yr_on_a_m_yr_map_stops(tmp_path, field):
-    path = write_save_gdal_geotiff(tmp_path / "v.tif", field.velocity_mm_yr / 1000, field.transform, 4326)
-    with pytest.raises(ProductError, match=r"v\.tif: --units mm/yr, but 99% of \|v\| are below .* looks like m/yr"):
+    path = write_save_gdal_geotiff(
+        tmp_path / "v.tif", field.velocity_mm_yr / 1000, field.transform, 4326
+    )
+    with pytest.raises(
+        ProductError, match=r"v\.tif: --units mm/yr, but 99% of \|v\| are below .* looks like m/yr"
+    ):
         read_velocity(path, units="mm/yr")
     assert read_velocity(path, units="mm/yr", force=True).velocity_mm_yr is not None
     np.testing.assert_allclose(
@@ -193,10 +207,16 @@ def test_units_mm_yr_on_a_m_yr_map_stops(tmp_path, field):
 
 def test_a_dem_is_not_a_velocity_map(tmp_path, field):
     heights = np.linspace(3200.0, 5900.0, field.velocity_mm_yr.size, dtype=np.float32)
-    dem = write_licsbas_geotiff(tmp_path / "dem.tif", field, heights.reshape(field.velocity_mm_yr.shape))
-    with pytest.raises(ProductError, match=r"dem\.tif: every valid value is positive .* looks like a DEM"):
+    dem = write_licsbas_geotiff(
+        tmp_path / "dem.tif", field, heights.reshape(field.velocity_mm_yr.shape)
+    )
+    with pytest.raises(
+        ProductError, match=r"dem\.tif: every valid value is positive .* looks like a DEM"
+    ):
         read_velocity(dem)
-    low = write_licsbas_geotiff(tmp_path / "low.tif", field, heights.reshape(60, 70) / 10)  # 320-590
+    low = write_licsbas_geotiff(
+        tmp_path / "low.tif", field, heights.reshape(60, 70) / 10
+    )  # 320-590
     with pytest.raises(ProductError, match="looks like a DEM"):
         read_velocity(low)
 
@@ -228,9 +248,13 @@ def test_a_raster_declaring_a_huge_size_is_refused_before_reading(tmp_path):
                "crs": "EPSG:32719", "transform": Affine(30, 0, 500_000, 0, -30, 7_500_000),
                "tiled": True, "compress": "deflate", "sparse_ok": True}  # fmt: skip
     with rasterio.open(path, "w", **profile) as dst:
-        dst.write(np.ones((1, 256, 256), np.float32), window=rasterio.windows.Window(0, 0, 256, 256))
+        dst.write(
+            np.ones((1, 256, 256), np.float32), window=rasterio.windows.Window(0, 0, 256, 256)
+        )
     assert path.stat().st_size < 200_000
-    with pytest.raises(ProductError, match=r"huge\.tif: raster declares 40000 x 40000 pixels .* clip"):
+    with pytest.raises(
+        ProductError, match=r"huge\.tif: raster declares 40000 x 40000 pixels .* clip"
+    ):
         read_velocity(path, units="mm/yr")
 
 
@@ -243,7 +267,10 @@ def test_git_lfs_pointers_are_named(tmp_path, field):
     for name in ("velocity.tif", "cum.h5", "los.tif"):
         (tmp_path / name).write_text(pointer)
     for name in ("velocity.tif", "cum.h5"):
-        with pytest.raises(ProductError, match=rf"{name}: a Git LFS pointer, not the file itself of 52,428,800 bytes; .*git lfs pull"):
+        with pytest.raises(
+            ProductError,
+            match=rf"{name}: a Git LFS pointer, not the file itself of 52,428,800 bytes; .*git lfs pull",
+        ):
             read_velocity(tmp_path / name)
     with pytest.raises(ProductError, match="los.tif: a Git LFS pointer"):
         read_los(tmp_path / "los.tif")
@@ -280,10 +307,14 @@ def test_opera_stack_becomes_a_velocity_map(tmp_path):
         assert product.period_yr == pytest.approx((dates[-1] - dates[0]).days / 365.25, rel=1e-4)
         assert product.start == "2020-01-05" and product.reference["date"] == "2020-01-05"
         assert product.reference["row"] == 10 and product.reference["lon"] == pytest.approx(-117.2)
-    with pytest.raises(ProductError, match=r"one OPERA DISP-S1 product is the displacement of one interval"):
+    with pytest.raises(
+        ProductError, match=r"one OPERA DISP-S1 product is the displacement of one interval"
+    ):
         read_velocity(paths[0])
     paths[4].unlink()  # the product whose secondary date is the 2nd ministack's reference
-    with pytest.raises(ProductError, match=r"its reference date 2020-03-05 is neither the stack's first date"):
+    with pytest.raises(
+        ProductError, match=r"its reference date 2020-03-05 is neither the stack's first date"
+    ):
         read_velocity(tmp_path / "F08882")
 
 
@@ -316,15 +347,21 @@ def test_opera_los_from_static_layers(tmp_path):
     los, _ = read_los(partial)
     np.testing.assert_allclose(los[:, 3:], enu[:, 3:], atol=3e-3)  # 9-bit mantissas
     assert np.isnan(los[:, :3]).all()
-    pair = write_disp_s1_static_los(tmp_path / "pair" / "x.tif", enu[0], enu[1], UTM11N, TRANSFORM_30M, pair=True)
+    pair = write_disp_s1_static_los(
+        tmp_path / "pair" / "x.tif", enu[0], enu[1], UTM11N, TRANSFORM_30M, pair=True
+    )
     for given in (pair, pair.with_name("los_north.tif")):
         los, _ = read_los(given)
         np.testing.assert_allclose(los[:, 3:], enu[:, 3:], atol=1e-5)  # up = sqrt(1 - e^2 - n^2)
 
 
 def test_single_band_los_file_gets_advice(tmp_path, field):
-    path = write_save_gdal_geotiff(tmp_path / "incidence.tif", np.ones((60, 70)), field.transform, 4326)
-    with pytest.raises(ProductError, match=r"has 1 band\(s\), expected 3 \(east, north, up\); .*los_east"):
+    path = write_save_gdal_geotiff(
+        tmp_path / "incidence.tif", np.ones((60, 70)), field.transform, 4326
+    )
+    with pytest.raises(
+        ProductError, match=r"has 1 band\(s\), expected 3 \(east, north, up\); .*los_east"
+    ):
         read_los(path)
 
 
@@ -334,7 +371,9 @@ def test_disp_s1_fixture_follows_the_writer(tmp_path):
         tmp_path, _velocity_m_yr() * 0.1, UTM11N, TRANSFORM_30M,
         pd.Timestamp("2020-01-05 14:07:55"), pd.Timestamp("2020-01-17 14:07:56"),
     )  # fmt: skip
-    assert path.name.startswith("OPERA_L3_DISP-S1_IW_F08882_VV_20200105T140755Z_20200117T140756Z_v1.0_")
+    assert path.name.startswith(
+        "OPERA_L3_DISP-S1_IW_F08882_VV_20200105T140755Z_20200117T140756Z_v1.0_"
+    )
     with h5py.File(path) as f:
         assert f["displacement"].attrs["units"] in (b"meters", "meters")
         assert f["displacement"].dims[0][0].name == "/y"

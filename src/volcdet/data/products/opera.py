@@ -105,8 +105,13 @@ def stack_paths(source: Path | str) -> list[Path]:
     else:
         paths = sorted(Path(p) for p in glob.glob(text))
     paths = [p for p in paths if p.is_file()]
+    if not paths and Path(text).is_dir():
+        raise ProductError(
+            f"{source}: folder is neither a LiCSBAS TS_* folder (results/ and info/) nor an OPERA "
+            f"DISP-S1 stack (no {DISP_GLOB})"
+        )
     if not paths:
-        raise ProductError(f"{source}: no OPERA DISP-S1 product ({DISP_GLOB}) found")
+        raise ProductError(f"{source}: no OPERA DISP-S1 product matches")
     return paths
 
 
