@@ -121,7 +121,8 @@ def test_scan_writes_a_georeferenced_map_and_flags(tmp_path, model_file):
     covered = np.zeros((80, 100), bool)
     for r, c in scored:
         covered[r : r + WINDOW, c : c + WINDOW] = True
-    np.testing.assert_array_equal(np.isfinite(probability), covered)  # NaN where no window scored
+    # NaN where no window scored and where the input has no data.
+    np.testing.assert_array_equal(np.isfinite(probability), covered & ~holes)
     assert np.nanmin(probability) >= 0 and np.nanmax(probability) <= 1
     assert set(flagged.nearest_volcano) <= {"A", "B"}
     # The probability map is the maximum over the windows containing each pixel.

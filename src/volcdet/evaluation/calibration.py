@@ -69,7 +69,7 @@ def calibrated_thresholds(
                 "model": model_id,
                 "target_fpr_percent": 100.0 * target_fpr,
                 "threshold": threshold,
-                "calibration_negatives": int(len(negatives)),
+                "calibration_negatives": len(negatives),
                 "calibration_fpr_percent": round(
                     100.0 * float((probabilities >= threshold).mean()), 3
                 ),

@@ -27,8 +27,13 @@ import xarray as xr
 
 from volcdet.core.errors import ProductError, VolcdetError
 from volcdet.data.products import VelocityProduct, attach_los, read_velocity
-from volcdet.data.products.base import period_from_dates, velocity_in_mm_yr
-from volcdet.data.products.reproject import model_grid, product_on_grid, reproject_nearest
+from volcdet.data.products.base import ReadOptions, period_from_dates, velocity_in_mm_yr
+from volcdet.data.products.reproject import (
+    model_grid,
+    product_on_grid,
+    reproject_nearest,
+    valid_area,
+)
 from volcdet.data.rasters import Grid
 from volcdet.data.tables import read_csv_table
 from volcdet.inference.scan import (
@@ -114,7 +119,9 @@ def grid_of(data: xr.DataArray) -> Grid:
     return Grid(crs, data.rio.transform(recalc=True), (data.rio.height, data.rio.width))
 
 
-def product_from_dataarray(data: xr.DataArray, units: str | None) -> VelocityProduct:
+def product_from_dataarray(
+    data: xr.DataArray, units: str | None, options: ReadOptions | None = None
+) -> VelocityProduct:
     """A velocity product from a 2-D DataArray (units from attrs 'units'/'unit' or ``units``)."""
     array = data.squeeze(drop=True)
     if array.ndim != 2:
@@ -126,21 +133,31 @@ def product_from_dataarray(data: xr.DataArray, units: str | None) -> VelocityPro
         values = np.where(values == nodata, np.nan, values)
     unit = array.attrs.get("units") or array.attrs.get("unit")
     name = str(array.name or "DataArray")
-    velocity = velocity_in_mm_yr(values, unit, units, name)
+    velocity = velocity_in_mm_yr(values, unit, units, name, options)
     period = start = end = None
     if "start" in array.attrs and "end" in array.attrs:
         period, start, end = period_from_dates(array.attrs["start"], array.attrs["end"], name)
     return VelocityProduct(velocity, grid, "dataarray", name, None, period, start, end, unit)
 
 
-def as_product(data: object, units: str | None = None) -> VelocityProduct:
-    """Any accepted input (path, DataArray, VelocityProduct) as a ``VelocityProduct``."""
+def as_product(
+    data: object,
+    units: str | None = None,
+    *,
+    nodata: float | str | None = None,
+    mask: Path | str | None = None,
+    force: bool = False,
+) -> VelocityProduct:
+    """Any accepted input (path, DataArray, VelocityProduct) as a ``VelocityProduct``.
+
+    ``nodata``, ``mask`` and ``force`` as in ``volcdet.data.products.read_velocity``.
+    """
     if isinstance(data, VelocityProduct):
         return data
     if isinstance(data, xr.DataArray):
-        return product_from_dataarray(data, units)
+        return product_from_dataarray(data, units, ReadOptions(units, nodata, None, force))
     if isinstance(data, (str, Path)):
-        return read_velocity(Path(data), units)
+        return read_velocity(Path(data), units, nodata=nodata, mask=mask, force=force)
     raise TypeError(f"cannot score a {type(data).__name__}: give a path, a DataArray or a product")
 
 
@@ -199,6 +216,7 @@ class Prediction:
     model_grid: Grid
     los_source: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    catalogue: pd.DataFrame | None = None
 
 
 def predict(
@@ -212,11 +230,17 @@ def predict(
     catalogue: pd.DataFrame | Path | str | None = None,
     name: str | None = None,
     progress: object | None = None,
+    nodata: float | str | None = None,
+    mask: Path | str | None = None,
+    force: bool = False,
 ) -> Prediction:
-    """Score one velocity map: reproject to the model grid, window, score, flag, map back."""
+    """Score one velocity map: reproject to the model grid, window, score, flag, map back.
+
+    The probability is NaN wherever the input (or the map on the model grid) has no data.
+    """
     spec = spec or ScanSpec()
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
-    product = as_product(data, units)
+    product = as_product(data, units, nodata=nodata, mask=mask, force=force)
     if los is not None:
         product = attach_los(product, Path(los))
     if not isinstance(catalogue, pd.DataFrame):
@@ -237,6 +261,7 @@ def predict(
         loaded.model, loaded.transform, padded, windows, spec, desc=label, progress=progress
     )
     prob_model = aggregate_probability(padded, target.shape, windows, probability)
+    prob_model[~valid] = np.nan
     tags = {
         "model_id": loaded.model_id,
         "threshold": f"{threshold:g}",
@@ -249,10 +274,12 @@ def predict(
         "threshold": threshold,
         "period_yr": period,
     }
+    footprint = valid_area(product.velocity_mm_yr, product.grid, target.crs)
     flags, features = flag_windows(
-        windows, probability, target, valid, threshold, catalogue, properties
+        windows, probability, target, valid, threshold, catalogue, properties, footprint
     )
     prob_input = reproject_nearest(prob_model, target, product.grid)
+    prob_input[~np.isfinite(product.velocity_mm_yr)] = np.nan
     log.info(
         "%s: %s %s -> %s at %g m; %d windows scored (%d skipped for missing data), "
         "%d flagged at p >= %.2f",
@@ -283,6 +310,7 @@ def predict(
         n_planned=windows.n_planned,
         input_grid=product.grid,
         model_grid=target,
-        los_source=str(los) if los is not None else None,
+        los_source=str(los) if los is not None else product.los_source,
         tags=tags,
+        catalogue=catalogue,
     )

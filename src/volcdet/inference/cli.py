@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import glob
 import logging
 import math
 import os
@@ -50,6 +51,17 @@ def _positive_years(text: str) -> float:
     return value
 
 
+def _nodata(text: str) -> float | str:
+    """argparse type of --nodata: a number, or 'none' (no value stands for missing data)."""
+    if text.strip().lower() == "none":
+        return "none"
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number or 'none', got {text!r}") from None
+    return "none" if math.isnan(value) else value
+
+
 def _parser() -> argparse.ArgumentParser:
     """The volcdet argument parser (predict, export, region import)."""
     parser = _Parser(
@@ -76,7 +88,13 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
         "predict",
         help="scan velocity maps (LiCSBAS cum.h5/.nc/.tif, MintPy .h5, any GeoTIFF) with a model",
     )
-    predict.add_argument("inputs", type=Path, nargs="*", help="velocity products, one folder each")
+    predict.add_argument(
+        "inputs",
+        type=Path,
+        nargs="*",
+        help="velocity products (a file, a LiCSBAS TS_* folder, a DISP-S1 stack folder or quoted "
+        "glob), one output folder each",
+    )
     predict.add_argument(
         "--tracks", type=Path, help="tracks.csv (track_id, velocity[, los, start, end]) to scan"
     )
@@ -84,8 +102,28 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
         "--los",
         type=Path,
         action="append",
-        help="LOS raster per input, in input order (3-band GeoTIFF, LiCSAR .geo.E.tif, "
-        "MintPy geometryGeo.h5); optional",
+        help="LOS raster per input, in input order (3-band GeoTIFF, one file of an E/N/U set: "
+        "LiCSAR .geo.E.tif, LiCSBAS E.geo or E.geo.tif; MintPy geometryGeo.h5; OPERA "
+        "line_of_sight_enu.tif or los_east.tif); optional, found beside LiCSBAS and OPERA inputs",
+    )
+    predict.add_argument(
+        "--mask",
+        type=Path,
+        action="append",
+        help="MintPy mask file per input (maskTempCoh.h5; 0 = no data); default: the one "
+        "beside the velocity file",
+    )
+    predict.add_argument(
+        "--nodata",
+        type=_nodata,
+        default=None,
+        help="the value that marks missing data in the inputs, or 'none' (default: common "
+        "no-data values such as -9999 the file does not declare become no data)",
+    )
+    predict.add_argument(
+        "--force",
+        action="store_true",
+        help="score maps that fail the plausibility checks (scale, unit, DEM-like values)",
     )
     predict.add_argument("--model", type=Path, required=True, help="volcdet model file (.pt)")
     predict.add_argument("--out", type=Path, required=True, help="output folder of the run")
@@ -155,6 +193,15 @@ def _require_file(path: Path, option: str) -> None:
         raise UsageError(f"{path}: not a file ({option})")
 
 
+def _require_input(path: Path) -> None:
+    """UsageError unless an input map exists: a file, a folder, or a glob matching a file."""
+    if path.exists():
+        return
+    if any(c in path.name for c in "*?[") and any(Path(p).is_file() for p in glob.glob(str(path))):
+        return
+    raise UsageError(f"{path}: file not found (input)")
+
+
 def _csv_header(path: Path, option: str) -> list[str]:
     """The header row of a CSV file (csv module: no pandas import)."""
     _require_file(path, option)
@@ -181,8 +228,8 @@ def _check_out(out: Path, overwrite: bool, option: str = "--out") -> None:
 
 
 def _input_name(path: Path) -> str:
-    """A path-safe folder name from a product file name."""
-    name = path.name
+    """A path-safe folder name from a product file name (a glob: its folder's name)."""
+    name = path.parent.resolve().name if any(c in path.name for c in "*?[") else path.name
     for suffix in (".tif", ".tiff", ".h5", ".he5", ".nc", ".geo"):
         if name.lower().endswith(suffix):
             name = name[: -len(suffix)]
@@ -250,7 +297,7 @@ def check_predict_args(args: argparse.Namespace) -> tuple[list, ScanSpec]:
     if not args.inputs and args.tracks is None:
         raise UsageError("predict: give at least one input map or --tracks")
     for path in args.inputs:
-        _require_file(path, "input")
+        _require_input(path)
     los = list(args.los or [])
     if los and len(los) != len(args.inputs):
         raise UsageError(
@@ -258,6 +305,14 @@ def check_predict_args(args: argparse.Namespace) -> tuple[list, ScanSpec]:
         )
     for path in los:
         _require_file(path, "--los")
+    masks = list(args.mask or [])
+    if masks and len(masks) != len(args.inputs):
+        raise UsageError(
+            f"--mask: given {len(masks)} time(s) for {len(args.inputs)} input(s); give one per "
+            "input"
+        )
+    for path in masks:
+        _require_file(path, "--mask")
     _require_file(args.model, "--model")
     _check_out(args.out, args.overwrite)
     if args.catalogue is not None:
@@ -271,7 +326,7 @@ def check_predict_args(args: argparse.Namespace) -> tuple[list, ScanSpec]:
             f"{args.compare}: --compare is not a volcdet predict run (no run_summary.json)"
         )
     items = [
-        (name, path, los[i] if los else None, args.period_yr, None)
+        (name, path, los[i] if los else None, args.period_yr, None, masks[i] if masks else None)
         for i, (name, path) in enumerate(zip(input_names(args.inputs), args.inputs, strict=True))
     ]
     if args.tracks is not None:
@@ -296,6 +351,8 @@ def _predict(args: argparse.Namespace) -> int:
         catalogue_path=args.catalogue,
         overwrite=args.overwrite,
         compare_to=args.compare,
+        nodata=args.nodata,
+        force=args.force,
     )
     print(
         f"{result.summary['flagged']} window(s) flagged in {len(items)} map(s); outputs in {args.out}"
@@ -346,6 +403,26 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+class _OneLine(logging.Filter):
+    """Fold a GDAL message (logged by rasterio) onto one line, prefixed 'GDAL:'."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record; rewrite those of rasterio's loggers."""
+        if record.name.startswith("rasterio"):
+            message = " ".join(record.getMessage().split())
+            record.msg, record.args = f"GDAL: {message}", None
+        return True
+
+
+def _gdal_messages_one_line() -> None:
+    """GDAL's messages reach the terminal as one line each and only from WARNING up: the
+    errors it signals while volcdet opens a file are already in volcdet's own one-line error."""
+    logging.getLogger("rasterio").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _OneLine) for f in handler.filters):
+            handler.addFilter(_OneLine())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (2 on bad input with a one-line message, 3 on new flags)."""
     parser = _parser()
@@ -358,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    _gdal_messages_one_line()
     try:
         if args.command == "predict":
             return _predict(args)

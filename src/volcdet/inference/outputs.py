@@ -3,7 +3,8 @@
 ``probability.tif`` is on the input's grid and CRS, ``probability_utm.tif`` on the grid the map
 was scored on (local UTM at the model's pixel size); both are COGs (GDAL COG driver) whose tags
 carry the model id, threshold, stack period and pixel size. ``flagged.csv`` and
-``flagged.geojson`` carry the same values in every row / feature.
+``flagged.geojson`` carry the same values in every row / feature. Both probability rasters are
+no data (NaN) wherever the input had no data.
 """
 
 from __future__ import annotations
@@ -95,5 +96,7 @@ def write_prediction(prediction: Prediction, folder: Path) -> list[Path]:
         prediction.threshold,
         folder / "quicklook.png",
         f"{prediction.name} ({prediction.period_yr:.2f} yr, model {prediction.model_id})",
+        grid=prediction.model_grid,
+        catalogue=prediction.catalogue,
     )
     return [folder / name for name in OUTPUT_FILES]

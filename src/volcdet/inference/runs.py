@@ -45,13 +45,15 @@ NEW_FLAG_COLUMNS = ("input", "lon", "lat", "probability", "nearest_volcano", "ne
 
 @dataclass(frozen=True)
 class PredictInput:
-    """One map of a run: folder name, product path, optional LOS, stated period and unit."""
+    """One map of a run: folder name, product path, optional LOS, stated period and unit, and
+    an optional mask file (MintPy maskTempCoh.h5)."""
 
     name: str
     path: Path
     los: Path | None = None
     period_yr: float | None = None
     units: str | None = None
+    mask: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,9 @@ def _summary_entry(item: PredictInput, prediction: Prediction) -> dict:
         "name": item.name,
         "path": str(item.path),
         "kind": product.kind,
-        "los": str(item.los) if item.los is not None else None,
+        "los": product.los_source,
         "units_found": product.units_found,
+        "reference": product.reference,
         "period_yr": prediction.period_yr,
         "start": product.start,
         "end": product.end,
@@ -104,9 +107,14 @@ def new_flags_since(
     return pd.DataFrame(rows, columns=list(NEW_FLAG_COLUMNS))
 
 
-def checked_product(item: PredictInput, units: str | None) -> VelocityProduct:
+def checked_product(
+    item: PredictInput,
+    units: str | None,
+    nodata: float | str | None = None,
+    force: bool = False,
+) -> VelocityProduct:
     """Read an input with its LOS and check its period, so a bad input stops the run early."""
-    product = as_product(item.path, item.units or units)
+    product = as_product(item.path, item.units or units, nodata=nodata, mask=item.mask, force=force)
     if item.los is not None:
         product = attach_los(product, item.los)
     resolve_period(product, item.period_yr)
@@ -152,8 +160,13 @@ def run_predict(
     overwrite: bool = False,
     compare_to: Path | None = None,
     progress: object | None = None,
+    nodata: float | str | None = None,
+    force: bool = False,
 ) -> RunResult:
-    """Score every input into ``out_dir/<name>/`` plus ``run_summary.json``, all or nothing."""
+    """Score every input into ``out_dir/<name>/`` plus ``run_summary.json``, all or nothing.
+
+    ``nodata`` and ``force`` apply to every input (``volcdet.data.products.read_velocity``).
+    """
     started = time.perf_counter()
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
@@ -161,7 +174,8 @@ def run_predict(
     if compare_to is not None:
         read_previous_run(compare_to)
     catalogue = read_catalogue(catalogue_path)
-    products = [checked_product(item, units) for item in inputs]  # every input before scoring
+    # every input before scoring
+    products = [checked_product(item, units, nodata, force) for item in inputs]
     model = load_model(model_path)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))

@@ -25,6 +25,10 @@ import numpy as np
 import pandas as pd
 import torch
 from pyproj import Transformer
+from shapely import affinity
+from shapely.geometry import GeometryCollection, MultiPolygon, Polygon, mapping
+from shapely.geometry import box as shapely_box
+from shapely.geometry.polygon import orient
 from tqdm import tqdm
 
 from volcdet.data.rasters import Grid
@@ -229,13 +233,17 @@ def flag_windows(
     threshold: float,
     catalogue: pd.DataFrame | None,
     properties: dict[str, object] | None = None,
+    footprint: Polygon | None = None,
 ) -> tuple[pd.DataFrame, list[dict]]:
     """Windows at or above the threshold: a table (highest first) and GeoJSON features (lon/lat).
 
     Each flag is located on the box of valid map pixels inside its window (``valid`` is the
     map's finite mask on ``grid``): its centre, lon/lat, nearest volcano and GeoJSON polygon are
-    those of that box, so padding or holes never move a flag off the data. ``properties`` (model
-    id, threshold, period, input) are added to every row and feature.
+    those of that box, so padding or holes never move a flag off the data. The polygon is also
+    clipped to ``footprint`` (the input's valid area in ``grid``'s CRS), so it never reaches a
+    model-grid cell beyond the input, and is split at the antimeridian (RFC 7946, section
+    3.1.9). ``properties`` (model id, threshold, period, input) are added to every row and
+    feature.
     """
     size = windows.size_px
     to_lonlat = Transformer.from_crs(grid.crs.to_wkt(), "EPSG:4326", always_xy=True)
@@ -266,18 +274,66 @@ def flag_windows(
             "nearest_volcano_km": distance,
         } | extra
         flagged_rows.append(row)
-        corners = [
-            grid.transform @ (col, rr)
-            for col, rr in ((bc0, br0), (bc1, br0), (bc1, br1), (bc0, br1), (bc0, br0))
-        ]
-        ring = [list(to_lonlat.transform(*xy)) for xy in corners]
+        box = box_polygon(grid, br0, bc0, br1, bc1)
+        if footprint is not None:
+            clipped = box.intersection(footprint)
+            box = clipped if clipped.area > 0 else box
         features.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "geometry": lonlat_geometry(box, to_lonlat),
                 "properties": {k: v for k, v in row.items() if k not in ("centre_x", "centre_y")},
             }
         )
     flagged = pd.DataFrame(flagged_rows, columns=[*FLAG_COLUMNS, *extra])
     order = np.argsort(-flagged["probability"].to_numpy(), kind="stable")
     return flagged.iloc[order].reset_index(drop=True), [features[k] for k in order]
+
+
+#: Points per edge when a polygon's straight map edges are carried to lon/lat.
+EDGE_POINTS = 8
+
+
+def box_polygon(grid: Grid, row0: int, col0: int, row1: int, col1: int) -> Polygon:
+    """The map-coordinate polygon of a pixel box (ends exclusive) on ``grid``."""
+    corners = [
+        grid.transform @ (col, row)
+        for col, row in ((col0, row0), (col1, row0), (col1, row1), (col0, row1))
+    ]
+    return Polygon(corners)
+
+
+def _polygons(geometry: object) -> list[Polygon]:
+    """The polygons of a shapely geometry (drops points and lines of degenerate clips)."""
+    if isinstance(geometry, Polygon):
+        return [geometry] if not geometry.is_empty else []
+    if isinstance(geometry, (MultiPolygon, GeometryCollection)):
+        return [p for g in geometry.geoms for p in _polygons(g)]
+    return []
+
+
+def lonlat_geometry(polygon: object, to_lonlat: Transformer) -> dict:
+    """GeoJSON geometry (lon/lat, exterior rings counterclockwise) of a map polygon.
+
+    Edges are densified before the transform (straight map edges are curves in lon/lat). A
+    polygon crossing the antimeridian is cut there into a MultiPolygon whose parts stay on
+    each side of 180 deg (RFC 7946, section 3.1.9).
+    """
+    parts = []
+    for part in _polygons(polygon):
+        side = max(part.length / (4 * EDGE_POINTS), 1e-6)
+        xs, ys = np.asarray(part.exterior.segmentize(side).coords).T
+        lon, lat = (np.asarray(v) for v in to_lonlat.transform(xs, ys))
+        if np.ptp(lon) > 180.0:  # the ring jumps from +180 to -180
+            unwrapped = Polygon(zip(np.where(lon < 0, lon + 360.0, lon), lat, strict=True))
+            west = unwrapped.intersection(shapely_box(-180.0, -90.0, 180.0, 90.0))
+            east = affinity.translate(
+                unwrapped.intersection(shapely_box(180.0, -90.0, 540.0, 90.0)), xoff=-360.0
+            )
+            parts += _polygons(west) + _polygons(east)
+        else:
+            parts.append(Polygon(zip(lon, lat, strict=True)))
+    parts = [orient(p, sign=1.0) for p in parts if p.area > 0]
+    if len(parts) == 1:
+        return mapping(parts[0])
+    return mapping(MultiPolygon(parts))

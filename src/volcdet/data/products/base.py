@@ -16,6 +16,13 @@ import pandas as pd
 
 from volcdet.core.constants import DAYS_PER_YEAR
 from volcdet.core.errors import ProductError
+from volcdet.data.products.checks import (
+    LOOKS_LIKE_M_YR,
+    check_plausible,
+    check_stated_unit,
+    mask_nodata,
+    p99_abs,
+)
 from volcdet.data.rasters import Grid
 
 #: Velocity units volcdet understands, with the factor that brings each to mm/yr.
@@ -31,8 +38,21 @@ UNIT_TO_MM_YR = {
 }
 #: Values given with ``--units`` (each a key of UNIT_TO_MM_YR).
 USER_UNITS = ("mm/yr", "cm/yr", "m/yr")
-#: A map without unit metadata whose 99th percentile of |v| lies below this looks like m/yr.
-LOOKS_LIKE_M_YR = 0.5
+__all__ = ["LOOKS_LIKE_M_YR", "USER_UNITS", "ReadOptions", "VelocityProduct"]
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What the user states about an input: unit, no-data value, mask file, and ``force``.
+
+    ``nodata``: None = the common sentinels become no data (``checks.NODATA_SENTINELS``), a
+    number = that value does, 'none' = no value does. ``force`` skips the plausibility checks.
+    """
+
+    units: str | None = None
+    nodata: float | str | None = None
+    mask: Path | None = None
+    force: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +68,10 @@ class VelocityProduct:
     start: str | None = None
     end: str | None = None
     units_found: str | None = None
+    #: What the velocities are relative to, as the product states it (point or area, date).
+    reference: dict | None = None
+    #: Where the LOS came from (a file given or found beside the input, or the product itself).
+    los_source: str | None = None
 
     def with_los(self, los_unit_vector: np.ndarray | None, source: str | None = None) -> VelocityProduct:
         """The same product carrying a LOS unit-vector raster (3, H, W) on its grid."""
@@ -56,7 +80,7 @@ class VelocityProduct:
                 f"{source or self.source}: LOS has shape {los_unit_vector.shape}, expected "
                 f"(3, {self.grid.shape[0]}, {self.grid.shape[1]}) on the velocity's grid"
             )
-        return replace(self, los_unit_vector=los_unit_vector)
+        return replace(self, los_unit_vector=los_unit_vector, los_source=source)
 
 
 def normalise_unit(unit: str | bytes | None) -> str | None:
@@ -92,14 +116,23 @@ def check_finite_values(values: np.ndarray, source: str, what: str = "velocity")
 
 
 def velocity_in_mm_yr(
-    values: np.ndarray, unit_found: str | None, unit_given: str | None, source: str
+    values: np.ndarray,
+    unit_found: str | None,
+    unit_given: str | None,
+    source: str,
+    options: ReadOptions | None = None,
 ) -> np.ndarray:
     """Velocity converted to mm/yr (float32) from the file's unit, else the user's, else mm/yr.
 
-    A file without unit metadata whose 99th percentile of |v| is below 0.5 looks like m/yr (a
-    MintPy map after save_gdal.py): it is refused unless the user states the unit.
+    Undeclared no-data sentinels become NaN first (``options.nodata``). A file without unit
+    metadata whose 99th percentile of |v| is below 0.5 looks like m/yr (a MintPy map after
+    save_gdal.py): it is refused unless the user states the unit; a stated unit must agree with
+    the values, and the result must be a plausible velocity map (``checks``), unless
+    ``options.force``.
     """
+    options = options or ReadOptions()
     check_floating(values, source)
+    values = mask_nodata(values, source, options.nodata)
     check_finite_values(values, source)
     found, given = normalise_unit(unit_found), normalise_unit(unit_given)
     for unit, origin in ((found, "the file"), (given, "--units")):
@@ -110,9 +143,11 @@ def velocity_in_mm_yr(
             )
     if found and given and UNIT_TO_MM_YR[found] != UNIT_TO_MM_YR[given]:
         raise ProductError(f"{source}: the file says its velocity is in {found}, --units says {given}")
+    if found is None and given is not None:
+        check_stated_unit(values, given, UNIT_TO_MM_YR[given], source, options.force)
     unit = found or given
     if unit is None:
-        p99 = float(np.nanpercentile(np.abs(values), 99))
+        p99 = p99_abs(values)
         if p99 < LOOKS_LIKE_M_YR:
             raise ProductError(
                 f"{source}: no velocity unit in the file and 99% of |v| are below {p99:.3g}: this "
@@ -120,7 +155,9 @@ def velocity_in_mm_yr(
                 "is mm/yr)"
             )
         unit = "mm/yr"
-    return (np.asarray(values, dtype=np.float64) * UNIT_TO_MM_YR[unit]).astype(np.float32)
+    velocity = (np.asarray(values, dtype=np.float64) * UNIT_TO_MM_YR[unit]).astype(np.float32)
+    check_plausible(velocity, source, options.force)
+    return velocity
 
 
 def period_from_dates(start: object, end: object, source: str) -> tuple[float, str, str]:

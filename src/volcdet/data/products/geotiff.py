@@ -1,47 +1,54 @@
-"""GeoTIFF products: any single-band velocity map, 3-band LOS rasters and LiCSAR E/N/U triplets.
+"""GeoTIFF products: any single-band velocity map and 3-band LOS rasters.
 
 Covers LiCSBAS ``LiCSBAS_flt2geotiff.py`` output (EPSG:4326, pixel-corner origin = corner -
 post/2, NaN nodata, no unit tag: mm/yr by the LiCSBAS format), MintPy ``save_gdal.py`` output
 (no nodata tag, values still in m/year: caught by the unit check) and the region contract's own
-rasters. LiCSAR frame metadata ``<frame>.geo.E.tif``, ``.N.tif``, ``.U.tif`` hold the
-ground-to-satellite unit vector, one component per file, EPSG:4326, 0 = no data.
+rasters. LOS given one component per file (LiCSAR ``<frame>.geo.E.tif``, ...): ``los_files``.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 import rasterio
-from rasterio.errors import RasterioError
+from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
 from volcdet.core.errors import ProductError
 from volcdet.data.products.base import (
+    ReadOptions,
     VelocityProduct,
     check_floating,
     los_from_components,
     velocity_in_mm_yr,
 )
+from volcdet.data.products.checks import check_declared_size, check_not_lfs_pointer
 from volcdet.data.rasters import Grid
-
-#: Suffixes of the three LiCSAR LOS component files (east, north, up).
-LICSAR_SUFFIXES = (".E.tif", ".N.tif", ".U.tif")
 
 
 def read_bands(path: Path, expected_bands: int | None) -> tuple[np.ndarray, Grid, str | None]:
-    """All bands (nodata -> NaN, floating dtypes only), the grid and the unit the file states."""
+    """All bands (nodata -> NaN, floating dtypes only), the grid and the unit the file states.
+
+    The header is checked first (CRS, band count, dtype, declared size), so a raster too large
+    to read, or an integer one, is refused before any pixel is read.
+    """
     path = Path(path)
     if not path.is_file():
         raise ProductError(f"{path}: file not found")
+    check_not_lfs_pointer(path)
     try:
-        with rasterio.open(path) as src:
+        with warnings.catch_warnings():
+            # A raster without georeferencing is refused below in one line.
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            src = rasterio.open(path)
+        with src:
             if src.crs is None:
                 raise ProductError(f"{path}: raster has no CRS (georeferencing is required)")
             if expected_bands is not None and src.count != expected_bands:
-                raise ProductError(
-                    f"{path}: has {src.count} band(s), expected {expected_bands}"
-                )
+                raise ProductError(f"{path}: {band_count_problem(src.count, expected_bands)}")
             check_floating(np.zeros(0, src.dtypes[0]), str(path), "raster")
+            check_declared_size(src.height, src.width, str(path), src.count)
             data = src.read(masked=True)
             grid = Grid(src.crs, src.transform, (src.height, src.width))
             tags = src.tags()
@@ -52,10 +59,23 @@ def read_bands(path: Path, expected_bands: int | None) -> tuple[np.ndarray, Grid
     return array, grid, unit or None
 
 
-def read_velocity_geotiff(path: Path, units: str | None = None) -> VelocityProduct:
+def band_count_problem(count: int, expected: int) -> str:
+    """'has N band(s), expected M', with advice for single-component LOS files."""
+    text = f"has {count} band(s), expected {expected}"
+    if expected == 3 and count in (1, 2):
+        text += (
+            " (east, north, up); for LOS given one component per file, give one file of the "
+            "set: a LiCSAR <frame>.geo.E.tif, a LiCSBAS E.geo or E.geo.tif, or an OPERA "
+            "los_east.tif"
+        )
+    return text
+
+
+def read_velocity_geotiff(path: Path, options: ReadOptions | None = None) -> VelocityProduct:
     """A single-band velocity GeoTIFF in any CRS; unit from the band unit or a 'units' tag."""
+    options = options or ReadOptions()
     array, grid, unit = read_bands(path, expected_bands=1)
-    velocity = velocity_in_mm_yr(array[0], unit, units, str(path))
+    velocity = velocity_in_mm_yr(array[0], unit, options.units, str(path), options)
     return VelocityProduct(velocity, grid, "geotiff", str(path), units_found=unit)
 
 
@@ -63,33 +83,3 @@ def read_los_geotiff(path: Path) -> tuple[np.ndarray, Grid]:
     """A 3-band (east, north, up) ground-to-satellite unit-vector GeoTIFF."""
     array, grid, _ = read_bands(path, expected_bands=3)
     return los_from_components(*array, str(path)), grid
-
-
-def licsar_component_paths(path: Path) -> tuple[Path, Path, Path]:
-    """The E, N and U files of a LiCSAR triplet, given any one of them."""
-    path = Path(path)
-    for suffix in LICSAR_SUFFIXES:
-        if path.name.endswith(suffix):
-            stem = path.name[: -len(suffix)]
-            return tuple(path.with_name(stem + s) for s in LICSAR_SUFFIXES)  # type: ignore[return-value]
-    raise ProductError(f"{path}: not a LiCSAR LOS component file (<frame>.geo.E/N/U.tif)")
-
-
-def read_licsar_enu(path: Path) -> tuple[np.ndarray, Grid]:
-    """LOS unit vectors from a LiCSAR E/N/U triplet (any of the three paths); 0 = no data."""
-    components, grids = [], []
-    for component_path in licsar_component_paths(path):
-        array, grid, _ = read_bands(component_path, expected_bands=1)
-        components.append(array[0])
-        grids.append(grid)
-    for other, component_path in zip(grids[1:], licsar_component_paths(path)[1:], strict=True):
-        if other.crs != grids[0].crs or other.shape != grids[0].shape or not (
-            other.transform.almost_equals(grids[0].transform)
-        ):
-            raise ProductError(f"{component_path}: not on the grid of the E component")
-    return los_from_components(*components, str(path)), grids[0]
-
-
-def is_licsar_component(path: Path) -> bool:
-    """Whether a path names one file of a LiCSAR E/N/U triplet."""
-    return any(Path(path).name.endswith(suffix) for suffix in LICSAR_SUFFIXES)

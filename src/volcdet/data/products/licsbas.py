@@ -12,6 +12,7 @@ coordinates sorted ascending (south first) and the epochs in ``time``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,19 +23,23 @@ from rasterio.crs import CRS
 
 from volcdet.core.errors import ProductError
 from volcdet.data.products.base import (
-    open_hdf5,
+    ReadOptions,
     VelocityProduct,
     check_finite_values,
     los_from_components,
+    open_hdf5,
     period_from_dates,
     velocity_in_mm_yr,
 )
+from volcdet.data.products.checks import check_declared_size
 from volcdet.data.rasters import Grid
 
 GEOGRAPHIC = CRS.from_epsg(4326)
 CUM_DATASETS = ("vel", "imdates")
 CUM_GEOREF = ("corner_lat", "corner_lon", "post_lat", "post_lon")
 LOS_DATASETS = ("E.geo", "N.geo", "U.geo")
+#: A LiCSBAS reference area: pixel indices x1:x2/y1:y2, ends exclusive (LiCSBAS13_sb_inv.py).
+REFAREA = re.compile(r"^\s*(\d+):(\d+)/(\d+):(\d+)\s*$")
 
 
 def _scalar(file: h5py.File, name: str) -> float:
@@ -65,10 +70,24 @@ def _open_cum(path: Path) -> h5py.File:
     return file
 
 
-def read_licsbas_cum(path: Path, units: str | None = None) -> VelocityProduct:
-    """Velocity (mm/yr), grid, LOS (when E/N/U.geo are stored) and period of a LiCSBAS cum.h5."""
+def _text(value: object) -> str:
+    """An HDF5 string dataset's value as text (h5py returns bytes for variable-length strings)."""
+    value = np.asarray(value).ravel()[0] if np.ndim(value) else value
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def read_licsbas_cum(path: Path, options: ReadOptions | None = None) -> VelocityProduct:
+    """Velocity (mm/yr), grid, LOS (when E/N/U.geo are stored), period and reference area of a
+    LiCSBAS cum.h5 (E/N/U.geo are stored by LiCSBAS13_sb_inv.py v1.5.2 and later, when the
+    GEOCml* folder held them)."""
+    options = options or ReadOptions()
     with _open_cum(path) as file:
         try:
+            if file["vel"].ndim != 2:
+                raise ProductError(
+                    f"{path}: dataset vel has shape {file['vel'].shape}, expected 2-D"
+                )
+            check_declared_size(*file["vel"].shape, str(path))
             velocity_raw = np.asarray(file["vel"][()])
             imdates = np.asarray(file["imdates"][()]).ravel()
             grid = licsbas_grid(*(_scalar(file, n) for n in CUM_GEOREF), velocity_raw.shape)
@@ -77,15 +96,43 @@ def read_licsbas_cum(path: Path, units: str | None = None) -> VelocityProduct:
                 if all(n in file for n in LOS_DATASETS)
                 else None
             )
+            refarea = _text(file["refarea"][()]) if "refarea" in file else None
         except (OSError, KeyError) as err:
             raise ProductError(f"{path}: cannot read dataset ({err})") from err
-    if velocity_raw.ndim != 2:
-        raise ProductError(f"{path}: dataset vel has shape {velocity_raw.shape}, expected 2-D")
-    velocity = velocity_in_mm_yr(velocity_raw, "mm/yr", units, str(path))
+    velocity = velocity_in_mm_yr(velocity_raw, "mm/yr", options.units, str(path), options)
     period, start, end = period_from_dates(imdates.min(), imdates.max(), str(path))
+    reference = parse_refarea(refarea, grid, f"{Path(path).name}:refarea") if refarea else None
     return VelocityProduct(
-        velocity, grid, "licsbas-cum", str(path), los, period, start, end, "mm/yr"
+        velocity,
+        grid,
+        "licsbas-cum",
+        str(path),
+        los,
+        period,
+        start,
+        end,
+        "mm/yr",
+        reference,
+        f"{path} (E.geo, N.geo, U.geo)" if los is not None else None,
     )
+
+
+def parse_refarea(text: str, grid: Grid, origin: str, path: Path | None = None) -> dict:
+    """A LiCSBAS reference area 'x1:x2/y1:y2' as a record with its centre's lon/lat; ``origin``
+    names where it was read (errors name ``path`` when given)."""
+    match = REFAREA.match(text)
+    if match is None:
+        raise ProductError(f"{path or origin}: reference area {text!r} is not like x1:x2/y1:y2")
+    x1, x2, y1, y2 = (int(v) for v in match.groups())
+    lon, lat = grid.transform @ ((x1 + x2) / 2, (y1 + y2) / 2)
+    return {
+        "kind": "area",
+        "x": [x1, x2],
+        "y": [y1, y2],
+        "lon": round(float(lon), 6),
+        "lat": round(float(lat), 6),
+        "source": origin,
+    }
 
 
 @dataclass(frozen=True)
@@ -127,10 +174,11 @@ def _regular_axis(values: np.ndarray, name: str, source: str) -> tuple[float, fl
     return float(values[0]), step
 
 
-def read_licsbas_netcdf(path: Path, units: str | None = None) -> VelocityProduct:
+def read_licsbas_netcdf(path: Path, options: ReadOptions | None = None) -> VelocityProduct:
     """Velocity, grid and period of a LiCSBAS NetCDF export (``vel`` on lat/lon centres)."""
     import xarray as xr
 
+    options = options or ReadOptions()
     path = Path(path)
     if not path.is_file():
         raise ProductError(f"{path}: file not found")
@@ -145,6 +193,7 @@ def read_licsbas_netcdf(path: Path, units: str | None = None) -> VelocityProduct
         if set(vel.dims) != {"lat", "lon"}:
             raise ProductError(f"{path}: vel has dimensions {vel.dims}, expected (lat, lon)")
         vel = vel.transpose("lat", "lon")
+        check_declared_size(*vel.shape, str(path))
         lat0, dlat = _regular_axis(vel["lat"].to_numpy(), "lat", str(path))
         lon0, dlon = _regular_axis(vel["lon"].to_numpy(), "lon", str(path))
         values = vel.to_numpy()
@@ -157,7 +206,9 @@ def read_licsbas_netcdf(path: Path, units: str | None = None) -> VelocityProduct
         if "time" in dataset.coords and dataset["time"].size >= 2:
             times = dataset["time"].to_numpy()
             period, start, end = period_from_dates(str(times.min())[:10], str(times.max())[:10], str(path))
-    velocity = velocity_in_mm_yr(np.ascontiguousarray(values), unit, units, str(path))
+    velocity = velocity_in_mm_yr(
+        np.ascontiguousarray(values), unit, options.units, str(path), options
+    )
     grid = licsbas_grid(lat0, lon0, dlat, dlon, velocity.shape)
     return VelocityProduct(
         velocity, grid, "licsbas-netcdf", str(path), None, period, start, end, unit

@@ -26,7 +26,7 @@ import pandas as pd
 from volcdet.data.tables import read_csv_table
 from volcdet.core.constants import SENTINEL1_WAVELENGTH_MM
 from volcdet.core.errors import ProductError
-from volcdet.data.products import attach_los, read_velocity
+from volcdet.data.products import attach_los, input_exists, read_velocity
 from volcdet.data.products.base import check_finite_values, check_floating, period_from_dates
 from volcdet.data.products.geotiff import read_bands
 from volcdet.data.products.licsbas import licsbas_epochs
@@ -79,10 +79,10 @@ def parse_track_source(text: str) -> TrackSource:
             raise ProductError(f"--track {text}: unknown or empty key {key!r} (keys: {', '.join(KEYS)})")
         values[KEYS[key]] = Path(value) if key == "los" else value
     source = TrackSource(**values)  # type: ignore[arg-type]
-    for name in ("path", "los"):
-        path_value = getattr(source, name)
-        if path_value is not None and not path_value.is_file():
-            raise ProductError(f"{path_value}: file not found (--track {track_id})")
+    if not input_exists(source.path):  # a file, a LiCSBAS TS_* folder or a DISP-S1 stack
+        raise ProductError(f"{source.path}: file not found (--track {track_id})")
+    if source.los is not None and not source.los.is_file():
+        raise ProductError(f"{source.los}: file not found (--track {track_id})")
     if source.pass_direction is not None and source.pass_direction not in PASSES:
         raise ProductError(f"--track {text}: pass must be ascending or descending")
     if source.ifg_units is not None and source.ifg_units not in IFG_UNITS:

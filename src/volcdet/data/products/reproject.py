@@ -16,6 +16,7 @@ from affine import Affine
 from pyproj import Transformer
 from rasterio.crs import CRS
 from rasterio.warp import Resampling, reproject, transform_bounds
+from shapely.geometry import Polygon
 
 from volcdet.data.products.base import VelocityProduct
 from volcdet.data.rasters import Grid
@@ -37,6 +38,28 @@ def grid_centre_lonlat(grid: Grid) -> tuple[float, float]:
     x, y = grid.transform @ (grid.shape[1] / 2, grid.shape[0] / 2)
     lon, lat = Transformer.from_crs(grid.crs.to_wkt(), "EPSG:4326", always_xy=True).transform(x, y)
     return float(lon), float(lat)
+
+
+def valid_area(values: np.ndarray, grid: Grid, crs: CRS) -> Polygon | None:
+    """The box of a map's valid (finite) pixels as a polygon in ``crs`` (edges densified: a
+    straight edge in one CRS is a curve in another); None if no pixel is valid."""
+    valid = np.isfinite(values)
+    rows, cols = np.flatnonzero(valid.any(axis=1)), np.flatnonzero(valid.any(axis=0))
+    if rows.size == 0:
+        return None
+    r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    edge = np.linspace(0.0, 1.0, 17)[:-1]
+    ring_cols = np.concatenate(
+        [c0 + (c1 - c0) * edge, np.full(16, c1), c1 - (c1 - c0) * edge, np.full(16, c0)]
+    )
+    ring_rows = np.concatenate(
+        [np.full(16, r0), r0 + (r1 - r0) * edge, np.full(16, r1), r1 - (r1 - r0) * edge]
+    )
+    xs, ys = grid.transform @ (ring_cols, ring_rows)
+    if grid.crs != crs:
+        to_crs = Transformer.from_crs(grid.crs.to_wkt(), crs.to_wkt(), always_xy=True)
+        xs, ys = to_crs.transform(xs, ys)
+    return Polygon(zip(xs, ys, strict=True))
 
 
 def utm_crs_at(lon: float, lat: float) -> CRS:
