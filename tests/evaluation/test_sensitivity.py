@@ -13,6 +13,8 @@ from volcdet.data.stores import open_store, write_table
 from volcdet.evaluation.injection import (
     SensitivitySpec,
     build_sensitivity_set,
+    centred_clip_mask,
+    footprint_radius_km,
     inject,
     los_projection,
     source_families,
@@ -176,3 +178,45 @@ def test_detectable_rates_per_model_and_group():
     assert summary.loc[("all", "all"), "rate90_mm_yr"] == pytest.approx(4.6)
     assert summary.loc[("all", "all"), "false_alarm_percent"] == 0.0
     assert summary.loc[("all", "all"), "max_rate_mm_yr"] == 5.0
+
+
+def test_clipped_injections_hold_the_pairs_that_fit_the_clip(tmp_path):
+    """Under a centred clip the pairs whose footprint fits enter again with everything outside
+    the clip missing, and the untouched tiles too (the clip's false-alarm baseline)."""
+    table = tile_table(side=4)
+    background = write_background(tmp_path, table)
+    library = write_library(tmp_path, [3.0, 5.0, 8.0, 11.0])
+    families = source_families(["demo_shapes"], library, TILE_PX, 200.0)
+    spec = SensitivitySpec(
+        rates_mm_yr=(1.0, 4.0),
+        depth_bins_km=(0.5, 2.0, 6.0),
+        samples_per_cell=4,
+        holdout_fraction=0.25,
+        seed=9,
+        clip_sides_km=(3.2, 5.0),
+    )
+    build_sensitivity_set(
+        background, LOS, families, spec, tmp_path / "s.npy", tmp_path / "s.parquet"
+    )
+    patches, meta = open_store(tmp_path / "s.npy", tmp_path / "s.parquet")
+    assert set(meta.window) == {"full", "clip 3.2 km", "clip 5 km"}
+    full = meta[(meta.window == "full") & (meta.pair >= 0)]
+    for side in (3.2, 5.0):
+        clipped = meta[meta.window == f"clip {side:g} km"]
+        pairs = clipped[clipped.pair >= 0]
+        expected = full[full.footprint_radius_km <= side / 2]
+        assert set(pairs.pair) == set(expected.pair)
+        assert (clipped.rate_mm_yr == 0).sum() == (
+            meta[meta.window == "full"].rate_mm_yr == 0
+        ).sum()
+        mask = centred_clip_mask(TILE_PX, 200.0, side)
+        for i in clipped.index:
+            assert np.isnan(patches[i][mask]).all()
+    curves = detection_curves(meta, np.ones(len(meta), bool))
+    assert {"full, pairs of clip 3.2 km", "full, pairs of clip 5 km"} <= set(curves.window)
+
+
+def test_footprint_radius_is_where_the_field_falls_to_a_fifth():
+    yy, xx = np.mgrid[0:65, 0:65] - 32.0
+    field = np.exp(-np.hypot(yy, xx) / 10.0)  # 20% at r = 10 ln 5 = 16.1 px
+    assert footprint_radius_km(field, 200.0) == pytest.approx(16.0 * 0.2, abs=0.2)

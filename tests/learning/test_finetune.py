@@ -6,14 +6,25 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from affine import Affine
+from rasterio.crs import CRS
 
 from volcdet.core.phase import wrap_phase
+from volcdet.data.background import SIMULATED_GROUP
+from volcdet.data.rasters import georef_columns
 from volcdet.data.stores import write_store
 from volcdet.learning.checkpoints import build_checkpoint, model_from_checkpoint, save_atomic
 from volcdet.learning.features import cache_features
-from volcdet.learning.finetune import APPROACHES, FinetuneConfig, finetune, head_probabilities
+from volcdet.learning.finetune import (
+    APPROACHES,
+    FinetuneConfig,
+    finetune,
+    head_probabilities,
+    holdout_split,
+)
 from volcdet.learning.model import ModelSpec, VolcanoClassifier
 from volcdet.learning.transforms import InputTransform
+from volcdet.simulation.coverage import CoverageSpec
 from volcdet.simulation.finetune_sets import build_ft_set, median_filtered
 from volcdet.simulation.source_library import SourceLibrary, build_source_library
 
@@ -29,8 +40,18 @@ def parts(tmp_path_factory):
     background = (
         rng.normal(0, 3, (n_bg, SIZE, SIZE)).astype(np.float32),
         pd.DataFrame(
-            {"patch_id": [f"bg{i}" for i in range(n_bg)], "track_id": ["A1", "D1"] * (n_bg // 2)}
-        ),
+            {
+                "patch_id": [f"bg{i}" for i in range(n_bg)],
+                "track_id": ["A1", "D1"] * (n_bg // 2),
+                # Pairs of tracks over the same ground: five ground cells of two tiles each.
+                **{
+                    k: [v] * n_bg
+                    for k, v in georef_columns(CRS.from_epsg(32719), Affine.identity()).items()
+                    if k != "transform_c"
+                },
+                "transform_c": [500_000.0 + (i // 2) * SIZE * 1.0 for i in range(n_bg)],
+            }
+        ).assign(transform_a=1.0, transform_e=-1.0, transform_f=7_500_000.0),
     )
     simulation = []
     for pass_direction in ("ascending", "descending"):
@@ -204,3 +225,43 @@ def test_unknown_approach(base_and_features):
             tmp / "x.pt",
             tmp / "x.csv",
         )
+
+
+def test_hold_out_keeps_a_tile_and_its_copies_on_one_side_in_every_set(parts):
+    """Grouped by ground cell: FT2's median-filtered copy of a tile sits on the same side as
+    the tile, and every set holds out the same tiles (the calibration negatives)."""
+    background, simulation, library = parts
+    held_tiles = []
+    for name in ("FT1", "FT2", "FT3", "FT4"):
+        _, table = build_ft_set(
+            name, background, simulation, LOS, library, seed=3, max_amplitude_mm=100.0
+        )
+        assert set(table.group[table.origin.str.startswith("background")]) == {
+            f"{k}" for k in set(table.group) if k != SIMULATED_GROUP
+        }
+        train, held = holdout_split(table, 0.2, 7)
+        assert len(set(train) | set(held)) == len(table) and not set(train) & set(held)
+        tile = table.source.str.split("+").str[0]
+        background_rows = ~(table.group == SIMULATED_GROUP).to_numpy()
+        held_mask = np.isin(np.arange(len(table)), held)
+        for _, sides in pd.Series(held_mask[background_rows]).groupby(
+            tile[background_rows].to_numpy()
+        ):
+            assert sides.nunique() == 1
+        held_tiles.append(set(tile[held_mask & background_rows]))
+        simulated = ~background_rows
+        if simulated.any():
+            assert 0 < held_mask[simulated].sum() < simulated.sum()
+    assert all(tiles == held_tiles[0] for tiles in held_tiles) and held_tiles[0]
+
+
+def test_coverage_masks_reach_the_background_samples(parts):
+    background, simulation, library = parts
+    coverage = CoverageSpec(probability=1.0)
+    patches, table = build_ft_set(
+        "FT1", background, simulation, LOS, library, 3, 100.0, coverage, 1600.0
+    )
+    assert set(table.coverage) <= {"clip", "coast", "edge"}
+    assert np.isnan(patches).mean() > 0.2
+    plain, _ = build_ft_set("FT1", background, simulation, LOS, library, 3, 100.0)
+    assert not np.isnan(plain).any()

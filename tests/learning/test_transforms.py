@@ -111,3 +111,20 @@ def test_trained_model_probabilities_do_not_depend_on_a_constant(trained_model_f
         for constant in [0.7, 3.0, FRINGE_MM / 2, 11.1, FRINGE_MM, -250.0, 1234.5]:
             shifted = torch.sigmoid(model(transform(patches + np.float32(constant)))).numpy()
             np.testing.assert_allclose(shifted, base, atol=PROBABILITY_TOLERANCE, rtol=0)
+
+
+@pytest.mark.parametrize("downsample", [1, 2])
+def test_validity_channel_tells_no_data_from_zero_phase(downsample):
+    d = np.zeros((1, 8, 8), np.float32)
+    d[0, :, :4] = np.nan
+    plain = InputTransform(channels=3, downsample=downsample)(d)
+    with_mask = InputTransform(channels=3, downsample=downsample, validity_channel=True)(d)
+    # Without the mask no data and zero phase look alike; with it the last channel differs.
+    assert torch.equal(plain[0, 0], plain[0, 2])
+    assert torch.equal(with_mask[:, :2], plain[:, :2])
+    cols = 8 // downsample
+    expected = torch.zeros(cols, cols)
+    expected[:, cols // 2 :] = 1.0
+    assert torch.equal(with_mask[0, 2], expected)
+    with pytest.raises(ValueError, match="at least 2 input channels"):
+        InputTransform(channels=1, validity_channel=True)
