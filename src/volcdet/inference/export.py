@@ -8,6 +8,7 @@ destination is replaced only with ``overwrite`` and only when it is a file volcd
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -69,14 +70,16 @@ def export_torchscript(model_path: Path, out_path: Path, overwrite: bool = False
     tmp = Path(name)
     try:
         os.chmod(tmp, 0o666 & ~current_umask())
+        buffer = io.BytesIO()  # torch aborts the process when a write to a file fails
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.jit.save(traced, str(tmp), _extra_files=extra)
+            torch.jit.save(traced, buffer, _extra_files=extra)
+        tmp.write_bytes(buffer.getvalue())
         check_export_destination(model_path, out, overwrite)
         tmp.replace(out)
-    except (OSError, RuntimeError) as err:  # torch reports a failed write as a RuntimeError
+    except OSError as err:
         tmp.unlink(missing_ok=True)
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        reason = err.strerror or str(err)
         raise OutputError(
             f"{out}: cannot write the export ({reason.splitlines()[0]}); {out} is as it was"
         ) from None
