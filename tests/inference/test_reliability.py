@@ -481,3 +481,11 @@ def test_run_summary_records_each_inputs_grid(ws, tmp_path):
     assert main(_predict(ws, tmp_path / "run")) == 0
     entry = json.loads((tmp_path / "run/run_summary.json").read_text())["inputs"][0]
     assert entry["input_transform"] == [200.0, 0.0, 500_000.0, 0.0, -200.0, 7_500_000.0]
+
+
+def test_compare_may_name_the_run_it_replaces(ws, tmp_path):
+    """The previous run is read into memory before scoring, so it can be the --out replaced."""
+    run = _previous_run(ws, tmp_path / "run")
+    assert main(_predict(ws, run, "--overwrite", "--compare", str(run))) == 0
+    summary = json.loads((run / "run_summary.json").read_text())
+    assert summary["new_flags"] == 0 and summary["compared_with"] == str(run)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from volcdet.data.tables import read_csv_table
 from volcdet.core.constants import SENTINEL1_WAVELENGTH_MM
-from volcdet.core.errors import ProductError
+from volcdet.core.errors import OutputError, ProductError
 from volcdet.core.folders import (
     check_destination,
     check_replaceable,
@@ -274,6 +274,13 @@ def import_region(
         )
         load_region(staging, check_rasters=True)
         commit_folder(staging, out_dir, REGION_KIND, overwrite, "region folder")
+    except OSError as err:  # a full disk, a quota, a vanished folder: one line, nothing kept
+        shutil.rmtree(staging, ignore_errors=True)
+        reason = (err.strerror or str(err)) + (f": {err.filename}" if err.filename else "")
+        raise OutputError(
+            f"{out_dir}: cannot import the region ({reason}); nothing was written and "
+            f"{out_dir} is as it was"
+        ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
