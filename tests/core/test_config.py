@@ -181,3 +181,125 @@ def test_sorted_keys_sorts_every_dict_and_keeps_list_order():
     result = sorted_keys(value)
     assert result == value
     assert repr(result) == "{'a': [2, 1], 'b': {'x': [{'c': 2, 'd': 1}, 3], 'y': 1}}"
+
+
+LATE_FAILURES = [
+    (
+        "training.learning_rate",
+        float("nan"),
+        r"training\.learning_rate: nan is not a finite number",
+    ),
+    ("training.weight_decay", float("inf"), r"training\.weight_decay: inf is not a finite number"),
+    ("training.hidden_units", 10**9, r"training\.hidden_units: 1000000000 is greater than the max"),
+    ("training.hidden_units", 1e9, r"training\.hidden_units: 1000000000\.0 is not of type 'int"),
+    (
+        "evaluation.bootstrap_resamples",
+        10**12,
+        r"evaluation\.bootstrap_resamples: 1000000000000 is greater than the maximum",
+    ),
+    (
+        "simulation.samples_per_set",
+        10**9,
+        r"simulation\.samples_per_set: 1000000000 is greater than the maximum",
+    ),
+    (
+        "simulation.source_library_size",
+        10**9,
+        r"simulation\.source_library_size: 1000000000 is greater than the maximum",
+    ),
+    ("simulation.los_sets", 10**6, r"simulation\.los_sets: 1000000 is greater than the maximum"),
+    ("simulation.los_sets", 7.0, r"simulation\.los_sets: 7\.0 is not of type 'integer'"),
+    (
+        "sensitivity.rates_mm_yr",
+        [1.0, float("nan")],
+        r"sensitivity\.rates_mm_yr\.1: nan is not a finite number",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"), LATE_FAILURES, ids=[f"{k}={v}" for k, v, _ in LATE_FAILURES]
+)
+def test_values_that_failed_late_stop_at_parse_naming_the_key(key, value, message):
+    with pytest.raises(ConfigError, match=rf"^config key {message}") as err:
+        validate_config(_set(_demo(), key, value), SCHEMA)
+    assert "\n" not in str(err.value)
+
+
+def test_a_nan_written_in_yaml_stops_at_parse():
+    demo = _demo()
+    demo["training"].update(yaml.safe_load("learning_rate: .nan"))
+    with pytest.raises(ConfigError, match=r"training\.learning_rate: nan is not a finite"):
+        validate_config(demo, SCHEMA)
+
+
+def test_too_many_source_library_jobs_stop_at_parse():
+    config = _set(_demo(), "simulation.source_library_size", 200_000)
+    config = _set(config, "simulation.sources_per_job", 10)
+    with pytest.raises(
+        ConfigError,
+        match=r"config keys simulation\.source_library_size \(200000\) and "
+        r"simulation\.sources_per_job \(10\): 20000 source_library jobs, at most 200 .*"
+        r"raise sources_per_job to at least 1000",
+    ):
+        validate_config(config, SCHEMA)
+
+
+def _numeric_keys(schema: dict, path: str = ""):
+    """(dotted key, subschema) of every number or integer in the schema (array items too)."""
+    kinds = schema.get("type")
+    kinds = set(kinds) if isinstance(kinds, list) else {kinds}
+    if kinds & {"number", "integer"}:
+        yield path, schema
+    for name, sub in schema.get("properties", {}).items():
+        yield from _numeric_keys(sub, f"{path}.{name}".lstrip("."))
+    if isinstance(schema.get("items"), dict):
+        yield from _numeric_keys(schema["items"], f"{path}[]")
+
+
+#: Numbers that are not sizes, counts or rates: seeds are labels of random streams.
+UNBOUNDED = {"seed", "seeds[]"}
+
+
+def test_every_size_count_and_rate_has_a_documented_maximum():
+    schema = yaml.safe_load(SCHEMA.read_text())
+    readme = (REPO / "config/README.md").read_text()
+    keys = dict(_numeric_keys(schema))
+    unbounded = [
+        key
+        for key, sub in keys.items()
+        if key not in UNBOUNDED and "maximum" not in sub and "exclusiveMaximum" not in sub
+    ]
+    assert unbounded == []
+    assert "## Bounds" in readme
+    bounds = readme.split("## Bounds", 1)[1]
+    for key, sub in keys.items():
+        limit = sub.get("maximum", sub.get("exclusiveMaximum"))
+        if key in UNBOUNDED or limit <= 1:  # fractions and shares: their range says it all
+            continue
+        name = key.replace("[]", "")
+        assert f"`{name}`" in bounds, f"{name} (maximum {limit}) is not in config/README.md"
+
+
+def test_backbone_tags_are_checked_at_parse():
+    config = _set(_tiny(), "training.backbone", "resnet10t.nonexistent_tag")
+    with pytest.raises(
+        ConfigError,
+        match=r"config key training\.backbone: timm \S+ has no pretrained tag 'nonexistent_tag' "
+        r"for resnet10t; its tags: c3_in1k \(or give resnet10t alone\)",
+    ):
+        validate_config(config, SCHEMA)
+    for name in ("resnet10t", "resnet10t.c3_in1k", "seresnet18.untrained"):
+        validate_config(_set(_tiny(), "training.backbone", name), SCHEMA)
+
+
+def test_tags_read_from_timms_sources_are_tags_timm_accepts():
+    """The parse-time scan never accepts a tag timm refuses (names it misses go to timm)."""
+    from timm.models import get_pretrained_cfg
+
+    from volcdet.core.config import timm_tagged_names
+
+    names = timm_tagged_names()
+    assert len(names) > 1000 and "resnet10t.c3_in1k" in names
+    refused = [n for n in names if get_pretrained_cfg(n, allow_unregistered=False) is None]
+    assert refused == []

@@ -75,7 +75,12 @@ def test_several_inputs_one_folder_each_and_a_summary(workspace, tmp_path, capsy
         _args(workspace, out, "--tracks", str(workspace / "tracks.csv"), "--threshold", "0")
     )
     assert status == 0, capsys.readouterr().err
-    assert sorted(p.name for p in out.iterdir()) == ["D1", "cum", "run_summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".volcdet-written.json",
+        "D1",
+        "cum",
+        "run_summary.json",
+    ]
     for name in ("cum", "D1"):
         assert sorted(p.name for p in (out / name).iterdir()) == sorted(OUTPUT_FILES)
     summary = json.loads((out / "run_summary.json").read_text())
@@ -98,11 +103,11 @@ def test_several_inputs_one_folder_each_and_a_summary(workspace, tmp_path, capsy
 def test_existing_output_needs_overwrite(workspace, tmp_path, capsys):
     out = tmp_path / "run"
     assert main(_args(workspace, out)) == 0
-    (out / "stale.txt").write_text("from an older run")
+    first = (out / "run_summary.json").read_text()
     assert main(_args(workspace, out)) == 2
     assert "run: output folder exists; use --overwrite to replace it" in capsys.readouterr().err
     assert main(_args(workspace, out, "--overwrite")) == 0
-    assert not (out / "stale.txt").exists() and (out / "run_summary.json").is_file()
+    assert (out / "run_summary.json").read_text() != first  # replaced (another run time)
 
 
 def test_a_failing_input_leaves_no_half_run(workspace, tmp_path, capsys):

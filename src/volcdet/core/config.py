@@ -1,10 +1,16 @@
-"""Config validation against the workflow's JSON schema, with one-line errors naming the key."""
+"""Config validation against the workflow's JSON schema, with one-line errors naming the key.
+
+Every number must be finite, an integer key takes only whole numbers written as integers, and
+every size, count and rate has a maximum in the schema (config/README.md gives each reason), so
+a typo stops at parse time instead of inside a job or while Snakemake builds its DAG.
+"""
 
 from __future__ import annotations
 
 import difflib
 import importlib.metadata
 import importlib.util
+import math
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -19,6 +25,34 @@ from volcdet.core.errors import VolcdetError
 
 class ConfigError(VolcdetError):
     """The configuration breaks the schema (unknown key, wrong type, out of range)."""
+
+
+#: At most this many source_library jobs (chunks): Snakemake's DAG grows with chunks x LOS
+#: sets (every simulate job reads every chunk); 200 chunks x 50 LOS sets parse in ~15 s.
+MAX_SOURCE_CHUNKS = 200
+
+
+def _strict_integers(validator_class: type) -> type:
+    """A validator whose ``integer`` is a Python int (not 7.0, not 1e9 read as a float)."""
+    checker = validator_class.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    )
+    return jsonschema.validators.extend(validator_class, type_checker=checker)
+
+
+def check_finite(value: Any, path: tuple[str, ...] = ()) -> None:
+    """ConfigError naming the first key whose value is (or holds) NaN or +-infinity: the
+    schema's bounds cannot catch them (every comparison with NaN is false)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(
+            f"config key {'.'.join(path) or '<top level>'}: {value} is not a finite number"
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            check_finite(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_finite(item, (*path, str(index)))
 
 
 def _fill_defaults(validator_class: type) -> type:
@@ -52,7 +86,8 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     """Validate ``config`` in place (defaults filled in); ConfigError names the first bad key,
     or the keys of the first conflict between values (``check_conflicts``)."""
     schema = yaml.safe_load(Path(schema_path).read_text())
-    validator = _fill_defaults(jsonschema.Draft202012Validator)(schema)
+    check_finite(config)
+    validator = _fill_defaults(_strict_integers(jsonschema.Draft202012Validator))(schema)
     errors = sorted(
         validator.iter_errors(config), key=lambda e: (len(e.absolute_path), str(e.absolute_path))
     )
@@ -100,12 +135,26 @@ def check_conflicts(config: dict) -> None:
         raise ConfigError(
             f"config key simulation.source_depth_km: [{low_km}, {high_km}] is not [low, high]"
         )
+    check_source_chunks(simulation)
     n = simulation["los_sets"] * simulation["samples_per_set"]
     if max(1, round(n * simulation["validation_fraction"])) >= n:
         raise ConfigError(
             f"config keys simulation.validation_fraction ({simulation['validation_fraction']}), "
             "simulation.los_sets and simulation.samples_per_set: the validation share leaves no "
             f"training sample out of {n}"
+        )
+
+
+def check_source_chunks(simulation: dict) -> None:
+    """ConfigError when the source library would need more than ``MAX_SOURCE_CHUNKS`` jobs."""
+    size = simulation.get("source_library_size") or simulation["samples_per_set"] // 2
+    per_job = simulation["sources_per_job"]
+    chunks = -(-size // per_job)
+    if chunks > MAX_SOURCE_CHUNKS:
+        raise ConfigError(
+            f"config keys simulation.source_library_size ({size}) and simulation.sources_per_job "
+            f"({per_job}): {chunks} source_library jobs, at most {MAX_SOURCE_CHUNKS} (Snakemake's "
+            f"DAG grows with them); raise sources_per_job to at least {-(-size // MAX_SOURCE_CHUNKS)}"
         )
 
 
@@ -125,11 +174,56 @@ def timm_model_names() -> frozenset[str]:
     return frozenset(names)
 
 
+@lru_cache(maxsize=1)
+def timm_tagged_names() -> frozenset[str]:
+    """``model.tag`` names of timm's pretrained configs, read from its sources like
+    ``timm_model_names`` (the dict keys of each model file's ``default_cfgs``, commented-out
+    ones skipped). Names timm builds in loops are missed; ``check_backbone_tag`` then asks
+    timm itself."""
+    spec = importlib.util.find_spec("timm")
+    if spec is None or spec.origin is None:
+        return frozenset()
+    models = timm_model_names()
+    names: set[str] = set()
+    for source in sorted((Path(spec.origin).parent / "models").glob("*.py")):
+        text = source.read_text(encoding="utf-8", errors="replace")
+        names.update(re.findall(r"""^[ \t]*['"]([\w-]+\.[\w-]+)['"]\s*:""", text, re.MULTILINE))
+    return frozenset(n for n in names if n.split(".", 1)[0] in models)
+
+
+def _timm_has_tag(name: str) -> bool:
+    """Whether timm accepts ``model.tag`` (imports timm: a few seconds, only for names that its
+    sources do not spell out)."""
+    try:
+        from timm.models import get_pretrained_cfg
+
+        return get_pretrained_cfg(name, allow_unregistered=False) is not None
+    except (ImportError, RuntimeError):
+        return False
+
+
+def check_backbone_tag(name: str) -> None:
+    """ConfigError when ``training.backbone`` is ``model.tag`` with a tag timm does not know for
+    that model (timm refuses to build it, even without pretrained weights)."""
+    arch, _, tag = name.partition(".")
+    if not tag or name in timm_tagged_names() or _timm_has_tag(name):
+        return
+    tags = sorted(n.split(".", 1)[1] for n in timm_tagged_names() if n.startswith(f"{arch}."))
+    hint = f"; its tags: {', '.join(tags[:6])}" if tags else ""
+    raise ConfigError(
+        f"config key training.backbone: timm {importlib.metadata.version('timm')} has no "
+        f"pretrained tag {tag!r} for {arch}{hint} (or give {arch} alone)"
+    )
+
+
 def check_backbone(name: str) -> None:
-    """ConfigError unless ``training.backbone`` names a timm model (a ``.tag`` suffix of
-    pretrained weights is allowed); no check when timm's model names cannot be read."""
+    """ConfigError unless ``training.backbone`` names a timm model, with a ``.tag`` suffix only
+    if timm knows that tag for it; no check when timm's model names cannot be read."""
     names = timm_model_names()
-    if not names or name.split(".", 1)[0] in names:
+    if not names:
+        return
+    if name.split(".", 1)[0] in names:
+        check_backbone_tag(name)
         return
     close = difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else ""

@@ -19,3 +19,8 @@ class ProductError(VolcdetError):
 
 class ModelFileError(VolcdetError):
     """A model file (or training resume state) is unreadable, unsafe, incomplete or foreign."""
+
+
+class OutputError(VolcdetError):
+    """An output folder or file cannot be written, or replacing it could delete what volcdet
+    did not write (docs/reliability.md)."""

@@ -2,7 +2,9 @@
 
 Every argument is checked before torch or any raster library is imported, so a typo is answered
 at once; every failure is one line ``volcdet: error: <file or option>: <problem>`` with exit
-status 2. ``predict --compare`` exits 3 when there are flags new since the previous run.
+status 2. ``predict --compare`` exits 3 when there are flags new since the previous run. SIGINT
+(Ctrl-C) and SIGTERM stop a command with one line and exit 130 / 143, after removing what it had
+begun to write (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -14,14 +16,23 @@ import logging
 import math
 import os
 import re
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from volcdet.core.errors import VolcdetError
+from volcdet.core.folders import check_destination, check_replaceable
+from volcdet.inference.destinations import check_export_destination, check_run_out
+from volcdet.inference.previous_run import read_previous_run
 from volcdet.inference.spec import ScanSpec
 
 EXIT_BAD_INPUT = 2
 EXIT_NEW_FLAGS = 3
+#: Exit status after a signal: 128 + its number, as shells report it.
+EXIT_SIGINT = 128 + signal.SIGINT
+EXIT_SIGTERM = 128 + signal.SIGTERM
+REGION_KIND = "volcdet region import"
 UNITS = ("mm/yr", "cm/yr", "m/yr")
 TRACK_COLUMNS = ("track_id", "velocity")
 CATALOGUE_COLUMNS = ("name", "lon", "lat")
@@ -29,6 +40,15 @@ CATALOGUE_COLUMNS = ("name", "lon", "lat")
 
 class UsageError(VolcdetError):
     """A bad command-line argument (named in the message)."""
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that a command removes what it began to write."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    """SIGTERM handler: unwind like Ctrl-C does (staging folders and temporary files go)."""
+    raise Terminated
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("model", type=Path)
     export.add_argument("--out", type=Path, required=True)
+    export.add_argument(
+        "--overwrite", action="store_true", help="replace a file volcdet exported before"
+    )
     region = commands.add_parser("region", help="region folders of the data contract")
     region_commands = region.add_subparsers(
         dest="region_command", required=True, parser_class=_Parser
@@ -127,7 +150,11 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
     )
     predict.add_argument("--model", type=Path, required=True, help="volcdet model file (.pt)")
     predict.add_argument("--out", type=Path, required=True, help="output folder of the run")
-    predict.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    predict.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing --out, only if volcdet wrote all of it",
+    )
     predict.add_argument(
         "--units", choices=UNITS, help="velocity unit of inputs that do not state it"
     )
@@ -154,6 +181,11 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
     predict.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     predict.add_argument(
         "--compare", type=Path, help="previous run folder: list new flags, exit 3 if any"
+    )
+    predict.add_argument(
+        "--compare-any",
+        action="store_true",
+        help="compare even when the previous run used another model or scored other maps",
     )
 
 
@@ -182,7 +214,11 @@ def _add_region_import(commands: argparse._SubParsersAction) -> None:
         default=10,
         help="epoch-difference interferograms per LiCSBAS track (default 10)",
     )
-    region_import.add_argument("--overwrite", action="store_true")
+    region_import.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a region folder volcdet imported before, only if it holds nothing else",
+    )
 
 
 def _require_file(path: Path, option: str) -> None:
@@ -212,12 +248,8 @@ def _csv_header(path: Path, option: str) -> list[str]:
         raise UsageError(f"{path}: not a readable CSV table ({err})") from err
 
 
-def _check_out(out: Path, overwrite: bool, option: str = "--out") -> None:
-    """An output folder must not be a file, exist (without overwrite) or be unwritable."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: {option} is a file, not a folder")
-    if out.exists() and not overwrite:
-        raise UsageError(f"{out}: output folder exists; use --overwrite to replace it")
+def _check_writable(out: Path, option: str = "--out") -> None:
+    """An output folder's nearest existing parent must be a writable folder."""
     parent = out.resolve().parent
     while not parent.exists():
         parent = parent.parent
@@ -314,17 +346,12 @@ def check_predict_args(args: argparse.Namespace) -> tuple[list, ScanSpec]:
     for path in masks:
         _require_file(path, "--mask")
     _require_file(args.model, "--model")
-    _check_out(args.out, args.overwrite)
     if args.catalogue is not None:
         missing = [
             c for c in CATALOGUE_COLUMNS if c not in _csv_header(args.catalogue, "--catalogue")
         ]
         if missing:
             raise UsageError(f"{args.catalogue}: --catalogue lacks column(s) {', '.join(missing)}")
-    if args.compare is not None and not (args.compare / "run_summary.json").is_file():
-        raise UsageError(
-            f"{args.compare}: --compare is not a volcdet predict run (no run_summary.json)"
-        )
     items = [
         (name, path, los[i] if los else None, args.period_yr, None, masks[i] if masks else None)
         for i, (name, path) in enumerate(zip(input_names(args.inputs), args.inputs, strict=True))
@@ -334,7 +361,20 @@ def check_predict_args(args: argparse.Namespace) -> tuple[list, ScanSpec]:
     names = [item[0] for item in items]
     if len(set(names)) < len(names):
         raise UsageError(f"predict: two inputs would share the output folder name ({names})")
+    _check_predict_out(args, items)
     return items, spec
+
+
+def _check_predict_out(args: argparse.Namespace, items: list[tuple]) -> None:
+    """--out, --overwrite, --compare and --compare-any, before anything is read or scored."""
+    reads = [args.model, *(p for item in items for p in item[1:3] if p is not None)]
+    reads += [p for p in (args.catalogue, args.tracks) if p is not None]
+    check_run_out(args.out, args.overwrite, reads)
+    _check_writable(args.out)
+    if args.compare_any and args.compare is None:
+        raise UsageError("--compare-any: only with --compare")
+    if args.compare is not None:
+        read_previous_run(args.compare)  # completely, so a bad previous run costs no scoring
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -353,6 +393,7 @@ def _predict(args: argparse.Namespace) -> int:
         compare_to=args.compare,
         nodata=args.nodata,
         force=args.force,
+        compare_any=args.compare_any,
     )
     print(
         f"{result.summary['flagged']} window(s) flagged in {len(items)} map(s); outputs in {args.out}"
@@ -366,7 +407,15 @@ def _predict(args: argparse.Namespace) -> int:
 
 def _region_import(args: argparse.Namespace) -> int:
     """``volcdet region import``: check the arguments, then build the region."""
-    _check_out(args.out, args.overwrite, "region folder")
+    reads = [p for p in (args.volcanoes, args.roi, args.salt_lakes) if p is not None]
+    check_destination(args.out, reads, "region folder")
+    if args.out.exists() or args.out.is_symlink():
+        if not args.out.is_dir():
+            raise UsageError(f"{args.out}: region folder is a file, not a folder")
+        if not args.overwrite:
+            raise UsageError(f"{args.out}: output folder exists; use --overwrite to replace it")
+        check_replaceable(args.out, REGION_KIND, "region folder")
+    _check_writable(args.out, "region folder")
     for path, option in ((args.volcanoes, "--volcanoes"), (args.roi, "--roi")):
         _require_file(path, option)
     if args.salt_lakes is not None:
@@ -397,9 +446,11 @@ def _region_import(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     """``volcdet export``: TorchScript of a model file."""
     _require_file(args.model, "model")
+    check_export_destination(args.model, args.out, args.overwrite)
     from volcdet.inference.export import export_torchscript
 
-    print(f"TorchScript model written to {export_torchscript(args.model, args.out)}")
+    path = export_torchscript(args.model, args.out, overwrite=args.overwrite)
+    print(f"TorchScript model written to {path}")
     return 0
 
 
@@ -436,6 +487,21 @@ def main(argv: list[str] | None = None) -> int:
         return int(exit_.code or 0)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     _gdal_messages_one_line()
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        return _stopped("SIGINT", EXIT_SIGINT)
+    except Terminated:
+        return _stopped("SIGTERM", EXIT_SIGTERM)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the chosen command; a bad input is one line and exit status 2."""
     try:
         if args.command == "predict":
             return _predict(args)
@@ -446,6 +512,16 @@ def main(argv: list[str] | None = None) -> int:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         print(f"volcdet: error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def _stopped(name: str, status: int) -> int:
+    """One line after a signal stopped a command (what it began to write is already removed)."""
+    print(
+        f"volcdet: stopped by {name}; nothing half-written was left, earlier outputs are as "
+        "they were",
+        file=sys.stderr,
+    )
+    return status
 
 
 if __name__ == "__main__":

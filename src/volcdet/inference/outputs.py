@@ -47,20 +47,22 @@ def write_cog(
         "nodata": float("nan"),
     }
     tmp = path.with_name(f".{path.name}.tmp")
-    with MemoryFile() as memory:
+    with MemoryFile() as memory, MemoryFile() as cog:
         with memory.open(**profile) as dst:
             dst.write(np.asarray(data, np.float32)[None])
             dst.set_band_description(1, band_name)
             dst.update_tags(units="probability", **tags)
         rasterio.shutil.copy(
             memory.name,
-            tmp,
+            cog.name,
             driver="COG",
             COMPRESS="DEFLATE",
             PREDICTOR="YES",
             BLOCKSIZE=256,
             OVERVIEW_RESAMPLING="NEAREST",
         )
+        # Python writes the bytes, so a full disk is an OSError (ENOSPC), not libtiff's noise.
+        tmp.write_bytes(cog.read())
     os.replace(tmp, path)
 
 

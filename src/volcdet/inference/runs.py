@@ -1,10 +1,15 @@
 """Runs of ``volcdet predict``: several inputs, one folder each, a summary, all-or-nothing.
 
-Everything is written into a staging folder beside ``--out`` and moved into place only when
-every input succeeded, so a failure never leaves half a run and an earlier run is replaced only
-with ``--overwrite``. ``run_summary.json`` records the inputs, model id, threshold, periods,
-counts flagged and run time; with a previous run to compare with, ``new_flags.csv`` lists the
-flags with no flag of the same input within half a window in that run.
+Everything is checked before anything is scored: the inputs, the destination (never the
+current folder or one that holds an input; an existing one is replaced only with
+``--overwrite`` and only when volcdet wrote all of it, ``volcdet.core.folders``) and the
+previous run of ``--compare`` (read completely; another model or other inputs stop the run
+unless ``compare_any``). The outputs are written into a staging folder beside ``--out`` and
+moved into place only when every input succeeded, so a failure, a full disk or a signal never
+leaves half a run and never touches an earlier one. ``run_summary.json`` records the inputs,
+model id, threshold, periods, counts flagged and run time; with a previous run to compare with,
+``new_flags.csv`` lists the flags with no flag of the same input within half a window in that
+run. See docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -19,28 +24,42 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from rasterio._err import CPLE_BaseError
+from rasterio.errors import RasterioError
 
 from volcdet import __version__
-from volcdet.core.errors import VolcdetError
+from volcdet.core.errors import OutputError
+from volcdet.core.folders import commit_folder, make_staging
 from volcdet.data.products import VelocityProduct, attach_los
 from volcdet.inference.api import (
     Prediction,
     as_product,
     load_model,
+    model_id_of,
     predict,
     read_catalogue,
     resolve_period,
 )
+from volcdet.inference.destinations import RUN_KIND, check_run_out
 from volcdet.inference.outputs import write_prediction
+from volcdet.inference.previous_run import (
+    RUN_FORMAT,
+    SUMMARY_FILE,
+    PreviousRun,
+    PreviousRunError,
+    comparison_problems,
+    read_previous_run,
+)
 from volcdet.inference.scan import haversine_km
 from volcdet.inference.spec import ScanSpec
 
 log = logging.getLogger(__name__)
 
-RUN_FORMAT = "volcdet-run/1"
-SUMMARY_FILE = "run_summary.json"
 NEW_FLAGS_FILE = "new_flags.csv"
 NEW_FLAG_COLUMNS = ("input", "lon", "lat", "probability", "nearest_volcano", "nearest_volcano_km")
+#: What writing the outputs can raise besides a bug: the file system's errors (a full disk,
+#: a quota, a read-only or vanished folder) as Python, rasterio or GDAL report them.
+WRITE_ERRORS = (OSError, RasterioError, CPLE_BaseError)
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,16 @@ class RunResult:
     new_flags: pd.DataFrame | None
 
 
+def _grid_record(product: VelocityProduct) -> dict:
+    """CRS, shape and transform of an input's grid: what tells two maps apart in a comparison."""
+    grid = product.grid
+    return {
+        "input_crs": grid.crs.to_string(),
+        "input_shape": list(grid.shape),
+        "input_transform": [float(v) for v in tuple(grid.transform)[:6]],
+    }
+
+
 def _summary_entry(item: PredictInput, prediction: Prediction) -> dict:
     """The run-summary record of one scored input."""
     product = prediction.product
@@ -78,8 +107,7 @@ def _summary_entry(item: PredictInput, prediction: Prediction) -> dict:
         "period_yr": prediction.period_yr,
         "start": product.start,
         "end": product.end,
-        "input_crs": product.grid.crs.to_string(),
-        "input_shape": list(product.grid.shape),
+        **_grid_record(product),
         "model_crs": grid.crs.to_string(),
         "model_shape": list(grid.shape),
         "windows_scored": prediction.n_windows,
@@ -89,18 +117,15 @@ def _summary_entry(item: PredictInput, prediction: Prediction) -> dict:
 
 
 def new_flags_since(
-    current: dict[str, pd.DataFrame], previous_run: Path, match_km: float
+    current: dict[str, pd.DataFrame], previous: PreviousRun, match_km: float
 ) -> pd.DataFrame:
     """Flags of this run with no flag of the same input within ``match_km`` in a previous run."""
     rows = []
     for name, flags in current.items():
-        previous_csv = Path(previous_run) / name / "flagged.csv"
-        before = pd.read_csv(previous_csv) if previous_csv.is_file() else pd.DataFrame()
+        before = np.asarray(previous.flags.get(name, []), dtype=float).reshape(-1, 2)
         for row in flags.to_dict("records"):
             if len(before):
-                distance = haversine_km(
-                    row["lon"], row["lat"], before.lon.to_numpy(), before.lat.to_numpy()
-                )
+                distance = haversine_km(row["lon"], row["lat"], before[:, 0], before[:, 1])
                 if float(np.min(distance)) <= match_km:
                     continue
             rows.append({k: row[k] for k in NEW_FLAG_COLUMNS})
@@ -121,32 +146,43 @@ def checked_product(
     return product
 
 
-def read_previous_run(path: Path) -> dict:
-    """The summary of a previous run (for ``--compare``), checked."""
-    summary_path = Path(path) / SUMMARY_FILE
-    if not summary_path.is_file():
-        raise VolcdetError(f"{path}: not a volcdet predict run (no {SUMMARY_FILE})")
-    try:
-        summary = json.loads(summary_path.read_text())
-    except json.JSONDecodeError as err:
-        raise VolcdetError(f"{summary_path}: not valid JSON ({err})") from err
-    if summary.get("format") != RUN_FORMAT:
-        raise VolcdetError(f"{summary_path}: not a {RUN_FORMAT} summary")
-    return summary
+def run_inputs(
+    inputs: list[PredictInput], model_path: Path, catalogue_path: Path | None
+) -> list[Path]:
+    """Every file a run reads: maps, LOS rasters, the model and the catalogue."""
+    paths = [item.path for item in inputs] + [i.los for i in inputs if i.los is not None]
+    return [*paths, Path(model_path), *([Path(catalogue_path)] if catalogue_path else [])]
 
 
-def commit_folder(staging: Path, out_dir: Path, overwrite: bool) -> None:
-    """Move a finished staging folder to ``out_dir`` (replacing an old run only with overwrite)."""
-    out_dir = Path(out_dir)
-    old = None
-    if out_dir.exists():
-        if not overwrite:
-            raise VolcdetError(f"{out_dir}: output folder exists; use --overwrite to replace it")
-        old = out_dir.with_name(f".{out_dir.name}.old-{staging.name}")
-        out_dir.rename(old)
-    staging.rename(out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def check_comparable(
+    previous: PreviousRun,
+    model_path: Path,
+    inputs: list[PredictInput],
+    products: list[VelocityProduct],
+    compare_any: bool,
+) -> None:
+    """Stop (or with ``compare_any`` warn) when the previous run scored other maps or used
+    another model: its flags would not say what is new."""
+    current = {i.name: _grid_record(p) for i, p in zip(inputs, products, strict=True)}
+    problems = comparison_problems(previous, model_id_of(model_path), current)
+    if not problems:
+        return
+    message = f"{previous.summary_path}: not comparable: {'; '.join(problems)}"
+    if not compare_any:
+        raise PreviousRunError(f"{message}; use --compare-any to compare anyway")
+    log.warning("%s (compared anyway: --compare-any)", message)
+
+
+def output_error(out_dir: Path, err: BaseException) -> OutputError:
+    """One line for a failed write: what failed, and that ``out_dir`` is as it was."""
+    if isinstance(err, OSError) and err.strerror:
+        reason = err.strerror + (f": {err.filename}" if err.filename else "")
+    else:
+        reason = (str(err).splitlines() or [type(err).__name__])[0]
+    return OutputError(
+        f"{out_dir}: cannot write the outputs ({reason}); nothing was written and "
+        f"{out_dir} is as it was"
+    )
 
 
 def run_predict(
@@ -159,6 +195,7 @@ def run_predict(
     catalogue_path: Path | None = None,
     overwrite: bool = False,
     compare_to: Path | None = None,
+    compare_any: bool = False,
     progress: object | None = None,
     nodata: float | str | None = None,
     force: bool = False,
@@ -169,16 +206,17 @@ def run_predict(
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
-    if out_dir.exists() and not overwrite:
-        raise VolcdetError(f"{out_dir}: output folder exists; use --overwrite to replace it")
-    if compare_to is not None:
-        read_previous_run(compare_to)
+    check_run_out(out_dir, overwrite, run_inputs(inputs, model_path, catalogue_path))
+    previous = read_previous_run(compare_to) if compare_to is not None else None
     catalogue = read_catalogue(catalogue_path)
-    # every input before scoring
-    products = [checked_product(item, units, nodata, force) for item in inputs]
+    products = [checked_product(item, units, nodata, force) for item in inputs]  # every input before scoring
+    if previous is not None:
+        check_comparable(previous, model_path, inputs, products, compare_any)
     model = load_model(model_path)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    try:
+        staging = make_staging(out_dir)
+    except WRITE_ERRORS as err:
+        raise output_error(out_dir, err) from None
     try:
         entries, flags = [], {}
         for item, product in zip(inputs, products, strict=True):
@@ -210,15 +248,18 @@ def run_predict(
             "flagged": sum(e["flagged"] for e in entries),
         }
         new = None
-        if compare_to is not None:
+        if previous is not None:
             match_km = model.window_px * model.pixel_size_m / 2000.0
-            new = new_flags_since(flags, Path(compare_to), match_km)
+            new = new_flags_since(flags, previous, match_km)
             new.to_csv(staging / NEW_FLAGS_FILE, index=False)
             summary["compared_with"] = str(compare_to)
             summary["new_flags"] = len(new)
         summary["run_time_s"] = round(time.perf_counter() - started, 3)
         (staging / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
-        commit_folder(staging, out_dir, overwrite)
+        commit_folder(staging, out_dir, RUN_KIND, overwrite, "--out")
+    except WRITE_ERRORS as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise output_error(out_dir, err) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

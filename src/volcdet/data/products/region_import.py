@@ -5,7 +5,8 @@ cum.h5 as E/N/U.geo, or given: MintPy geometryGeo.h5, LiCSAR E/N/U, 3-band GeoTI
 interferograms (LiCSBAS cum.h5 epoch differences, or given GeoTIFFs named ..YYYYMMDD_YYYYMMDD..)
 are reprojected NaN-aware to one UTM zone (the ROI's) at the configured pixel size on a lattice
 shared by all tracks. The folder is written beside its destination, validated with
-``load_region`` and only then moved into place.
+``load_region`` and only then moved into place; ``overwrite`` replaces only a region folder
+that volcdet imported and that holds nothing else (``volcdet.core.folders``, docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import logging
 import math
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -25,7 +25,13 @@ import pandas as pd
 
 from volcdet.data.tables import read_csv_table
 from volcdet.core.constants import SENTINEL1_WAVELENGTH_MM
-from volcdet.core.errors import ProductError
+from volcdet.core.errors import OutputError, ProductError
+from volcdet.core.folders import (
+    check_destination,
+    check_replaceable,
+    commit_folder,
+    make_staging,
+)
 from volcdet.data.products import attach_los, input_exists, read_velocity
 from volcdet.data.products.base import check_finite_values, check_floating, period_from_dates
 from volcdet.data.products.geotiff import read_bands
@@ -202,6 +208,30 @@ def _import_track(source: TrackSource, root: Path, crs: object, pixel_size_m: fl
     return track_row, ifg_rows
 
 
+REGION_KIND = "volcdet region import"
+
+
+def import_inputs(
+    sources: list[TrackSource], volcanoes_csv: Path, roi_geojson: Path, salt_lakes: Path | None
+) -> list[Path]:
+    """Every file an import reads: track products, LOS, interferograms, catalogue and polygons."""
+    paths = [Path(volcanoes_csv), Path(roi_geojson), *([Path(salt_lakes)] if salt_lakes else [])]
+    for source in sources:
+        paths += [source.path, *([source.los] if source.los else [])]
+        paths += [Path(p) for p in sorted(glob.glob(str(source.ifgs)))] if source.ifgs else []
+    return paths
+
+
+def check_region_out(out_dir: Path, overwrite: bool, reads: list[Path]) -> None:
+    """OutputError unless ``out_dir`` may receive the region: not the current folder or above
+    it, holding none of ``reads``, and new, or with ``overwrite`` a region volcdet imported."""
+    check_destination(out_dir, reads, "region folder")
+    if out_dir.exists() or out_dir.is_symlink():
+        if out_dir.is_dir() and not overwrite:
+            raise ProductError(f"{out_dir}: region folder exists; use --overwrite to replace it")
+        check_replaceable(out_dir, REGION_KIND, "region folder")
+
+
 def import_region(
     sources: list[TrackSource],
     volcanoes_csv: Path,
@@ -215,16 +245,15 @@ def import_region(
 ) -> Path:
     """Write a validated region folder (data contract) from track products; return its path."""
     out_dir = Path(out_dir)
-    if out_dir.exists() and not overwrite:
-        raise ProductError(f"{out_dir}: region folder exists; use --overwrite to replace it")
+    reads = import_inputs(sources, volcanoes_csv, roi_geojson, salt_lakes)
+    check_region_out(out_dir, overwrite, reads)
     ids = [s.track_id for s in sources]
     if len(set(ids)) < len(ids):
         raise ProductError(f"--track: duplicate track ids {ids}")
     roi = read_geometry_lonlat(Path(roi_geojson))
     crs = utm_crs_at(roi.centroid.x, roi.centroid.y)
     catalogue = read_catalogue_for_region(Path(volcanoes_csv))
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.import-", dir=out_dir.parent))
+    staging = make_staging(out_dir)
     try:
         tracks, ifgs = [], []
         for source in sources:
@@ -244,9 +273,14 @@ def import_region(
                        indent=2)
         )
         load_region(staging, check_rasters=True)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
+        commit_folder(staging, out_dir, REGION_KIND, overwrite, "region folder")
+    except OSError as err:  # a full disk, a quota, a vanished folder: one line, nothing kept
+        shutil.rmtree(staging, ignore_errors=True)
+        reason = (err.strerror or str(err)) + (f": {err.filename}" if err.filename else "")
+        raise OutputError(
+            f"{out_dir}: cannot import the region ({reason}); nothing was written and "
+            f"{out_dir} is as it was"
+        ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
