@@ -101,7 +101,7 @@ def test_scan_writes_a_georeferenced_map_and_flags(tmp_path, model_file):
         los,
         model_file,
         tmp_path / "out",
-        ScanSpec(stride_px=16, threshold=0.0),
+        ScanSpec(stride_px=16, threshold=0.0, max_missing_fraction=0.5),
         catalogue,
         period_yr=5.0,
     )

@@ -50,6 +50,9 @@ rule thresholds:
     input:
         features="{run}/features/FT3.npy",
         table="{run}/features/FT3.parquet",
+        sensitivity="{run}/features/sensitivity.npy",
+        sensitivity_table="{run}/features/sensitivity.parquet",
+        injected="results/sensitivity/injected.parquet",
         models=run_models,
     output:
         "{run}/tables/thresholds.csv",

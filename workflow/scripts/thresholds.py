@@ -6,8 +6,12 @@ from volcdet.evaluation.calibration import calibrated_thresholds
 setup_logging(snakemake.log[0])
 calibrated_thresholds(
     dict(zip(snakemake.params.models, snakemake.input.models, strict=True)),
-    snakemake.input.features,
-    snakemake.input.table,
+    (snakemake.input.features, snakemake.input.table),
+    (
+        snakemake.input.sensitivity,
+        snakemake.input.sensitivity_table,
+        snakemake.input.injected,
+    ),
     snakemake.params.target_fpr,
     snakemake.params.holdout_fraction,
     snakemake.params.seed,

@@ -118,25 +118,31 @@ def centred_clip(size_px: int, pixel_size_m: float, side_km: float) -> np.ndarra
 
 
 def coast(size_px: int, rng: np.random.Generator, sea_fraction: float) -> np.ndarray:
-    """Missing beyond a wavy coastline in a random direction with ``sea_fraction`` of the window
-    at sea; the centre stays on land. The coastline is a straight line displaced by a sum of
-    sinusoids with random phases and amplitudes falling as 1 / wavenumber."""
+    """Missing at sea with ``sea_fraction`` of the window at sea and the centre on land: up to
+    half at sea, beyond a wavy coastline in a random direction through the window; more, around
+    an island centred in the window with a wavy shore. The waves are sums of sinusoids with
+    random phases and amplitudes falling as 1 / wavenumber."""
     axis = np.arange(size_px, dtype=np.float64) - (size_px - 1) / 2.0
     y, x = np.meshgrid(axis, axis, indexing="ij")
-    angle = rng.uniform(0.0, 2.0 * np.pi)
-    across = np.cos(angle) * x + np.sin(angle) * y
-    along = -np.sin(angle) * x + np.cos(angle) * y
-    wave = sum(
-        (size_px / (8.0 * k))
-        * np.sin(2.0 * np.pi * k * along / size_px + rng.uniform(0, 2 * np.pi))
-        for k in range(1, 9)
-    )
-    distance = across + wave
+    if sea_fraction <= 0.5:
+        angle = rng.uniform(0.0, 2.0 * np.pi)
+        across = np.cos(angle) * x + np.sin(angle) * y
+        along = -np.sin(angle) * x + np.cos(angle) * y
+        wave = sum(
+            (size_px / (16.0 * k))
+            * np.sin(2.0 * np.pi * k * along / size_px + rng.uniform(0, 2 * np.pi))
+            for k in range(1, 9)
+        )
+        distance = across + wave
+    else:
+        theta = np.arctan2(y, x)
+        radius = np.hypot(y, x)
+        wave = sum((0.15 / k) * np.sin(k * theta + rng.uniform(0, 2 * np.pi)) for k in range(2, 9))
+        distance = radius * (1.0 + wave)
     level = np.quantile(distance, 1.0 - sea_fraction)
     centre = distance[size_px // 2, size_px // 2]
-    # Shift the coastline past the centre when the quantile leaves it at sea.
-    level = max(level, centre + 1.0)
-    return distance > level
+    # Move the coastline just past the centre if the waves left it at sea.
+    return distance > max(level, centre + 1.0)
 
 
 def make_offset(mm: float) -> Perturbation:

@@ -9,8 +9,8 @@ under the perturbations they must survive:
   region's ``dem.tif`` (5 and 10 mm per km; skipped with the reason when there is no DEM),
   (d) 5% and 20% of the pixels missing in blob-shaped holes, (e) a salt-lake-like sharp-edged
   plateau of 5, 15 and 40 mm, (f) the window clipped to a centred 16 or 30 km square (a map
-  smaller than a window, as the scan places it), (g) a coastline with 50% or 80% of the window
-  at sea;
+  smaller than a window, as the scan places it), (g) a coastline with 50% of the window at sea,
+  or an island in an 80% sea;
 * positives: the test set's deformation-labelled patches (the region's own data), under (a),
   (d), (f) and (g).
 
@@ -87,7 +87,12 @@ def _coverage_probes(spec: ProbeSpec) -> list[Probe]:
         for side in CLIP_SIDES_KM
     ]
     probes += [
-        ("coast", f"{fraction:.0%} sea", make_coast(size, fraction), "")
+        (
+            "coast" if fraction <= 0.5 else "island",
+            f"{fraction:.0%} sea",
+            make_coast(size, fraction),
+            "",
+        )
         for fraction in COAST_FRACTIONS
     ]
     return probes

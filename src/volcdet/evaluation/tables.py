@@ -52,7 +52,7 @@ def fixed_fpr_tables(
         count = int(thresholds.calibration_negatives.iloc[0])
         Path(markdown).write_text(
             f"Each model at the threshold that flags {target:g}% of {count} held-out background "
-            "negatives (fine-tuning hold-out, the same tiles for every model).\n\n"
+            "tiles (fine-tuning and sensitivity hold-outs, the same tiles for every model).\n\n"
             + to_markdown(table)
         )
         log.info("%s at %g%% calibration FPR\n%s", first_column, target, to_markdown(table))

@@ -209,7 +209,9 @@ def run_predict(
     check_run_out(out_dir, overwrite, run_inputs(inputs, model_path, catalogue_path))
     previous = read_previous_run(compare_to) if compare_to is not None else None
     catalogue = read_catalogue(catalogue_path)
-    products = [checked_product(item, units, nodata, force) for item in inputs]  # every input before scoring
+    products = [
+        checked_product(item, units, nodata, force) for item in inputs
+    ]  # every input before scoring
     if previous is not None:
         check_comparable(previous, model_path, inputs, products, compare_any)
     model = load_model(model_path)

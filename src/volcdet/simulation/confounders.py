@@ -10,7 +10,8 @@ the paper): sharp-edged flat basins and unwrapping-error steps (docs/invariance.
   smooth random field) anywhere in the window; on the region's DEM, where a random cut-out has
   enough flat ground (slope below ``flat_slope_deg``), the basin keeps only its flat part. Its
   cumulative displacement is signed, log-uniform in ``magnitude_mm``, with a linear tilt of up
-  to ``max_tilt_share`` of it across the basin.
+  to ``max_tilt_share`` of it across the basin. A share ``centre_share`` of the basins sits in
+  the central fifth of the window, where a source would.
 * **Unwrapping-error steps**: an unwrapping error shifts an area bounded by decorrelated ground
   by a whole cycle (27.73 mm of LOS for Sentinel-1) in the interferograms that hold it (Yunjun,
   Fattahi & Amelung 2019, Comput. Geosci. 133:104331). In the time series the area then steps by
@@ -42,6 +43,7 @@ class FlatBasinSpec:
     max_tilt_share: float = 0.3
     flat_slope_deg: float = 2.0
     max_basins: int = 2
+    centre_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -56,12 +58,15 @@ def blob_mask(
     pixel_size_m: float,
     rng: np.random.Generator,
     diameter_km: tuple[float, float],
+    central: bool = False,
 ) -> np.ndarray:
     """An irregular blob with sharp edges: a disk (diameter log-uniform in ``diameter_km``,
-    centre anywhere in the window) whose edge a smooth random field warps by up to ~40%."""
+    centre anywhere in the window, or in its central fifth when ``central``) whose edge a
+    smooth random field warps by up to ~40%."""
     diameter_px = np.exp(rng.uniform(*np.log(diameter_km))) * 1000.0 / pixel_size_m
     radius = max(diameter_px / 2.0, 1.0)
-    cy, cx = rng.uniform(0, size_px, 2)
+    low, high = (0.4, 0.6) if central else (0.0, 1.0)
+    cy, cx = rng.uniform(low * size_px, high * size_px, 2)
     axis = np.arange(size_px, dtype=np.float64)
     y, x = np.meshgrid(axis, axis, indexing="ij")
     warp = smooth_field(size_px, max(radius / 2.0, 1.0), rng)
@@ -89,7 +94,8 @@ def flat_basins_mm(
     axis = np.linspace(-1.0, 1.0, size)
     y, x = np.meshgrid(axis, axis, indexing="ij")
     for _ in range(count):
-        basin = blob_mask(size, pixel_size_m, rng, spec.size_km)
+        central = bool(rng.random() < spec.centre_share)
+        basin = blob_mask(size, pixel_size_m, rng, spec.size_km, central)
         if dem_m is not None and min(dem_m.shape) >= size:
             flat = flat_ground(
                 random_dem_cutout(dem_m, size, rng), pixel_size_m, spec.flat_slope_deg

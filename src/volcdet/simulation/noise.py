@@ -31,8 +31,9 @@ from volcdet.simulation.confounders import (
 from volcdet.simulation.coverage import CoverageSpec, draw_coverage_mask
 from volcdet.simulation.missing_data import draw_missing_mask, nan_mask_bank
 from volcdet.simulation.ramps import ramp_mm
+from volcdet.simulation.slopes import SlopeCreepSpec, dem_cutout, dem_peaks, downslope_creep_mm
 from volcdet.simulation.speckle import speckle_mm
-from volcdet.simulation.stratified import draw_stratified_delay
+from volcdet.simulation.stratified import draw_stratified_delay, stratified_delay_mm
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +57,12 @@ class RampSpec:
 
 @dataclass(frozen=True)
 class StratifiedSpec:
-    """Share of samples with stratified delay and the std of its coefficient (mm per km)."""
+    """Share of samples with stratified delay, the std of its coefficient (mm per km) and the
+    share of DEM cut-outs centred on a summit (``volcdet.simulation.slopes``)."""
 
     probability: float = 0.8
     coefficient_mm_per_km: float = 5.0
+    peak_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class NoiseSpec:
     flat_basin: FlatBasinSpec = field(default_factory=FlatBasinSpec)
     unwrapping_step: UnwrappingStepSpec = field(default_factory=UnwrappingStepSpec)
     coverage: CoverageSpec = field(default_factory=CoverageSpec)
+    slope_creep: SlopeCreepSpec = field(default_factory=SlopeCreepSpec)
 
     @classmethod
     def from_config(cls, entry: dict[str, Any] | None) -> NoiseSpec:
@@ -100,6 +104,7 @@ class NoiseSpec:
             flat_basin=FlatBasinSpec(**ranges(entry.get("flat_basin", {}))),
             unwrapping_step=UnwrappingStepSpec(**entry.get("unwrapping_step", {})),
             coverage=CoverageSpec(**ranges(entry.get("coverage", {}))),
+            slope_creep=SlopeCreepSpec(**ranges(entry.get("slope_creep", {}))),
         )
 
     @classmethod
@@ -115,13 +120,23 @@ class NoiseSpec:
 
 @dataclass(frozen=True)
 class RegionNoiseInputs:
-    """What the region lends the noise models: NaN masks of its background tiles, its DEM (m).
+    """What the region lends the noise models: NaN masks of its background tiles, its DEM (m),
+    the DEM's summits (``slopes.dem_peaks``) and the set's LOS unit vector (east, north, up).
 
-    A model whose input is missing (no DEM, an empty bank) is skipped.
+    A model whose input is missing (no DEM, an empty bank, no LOS) is skipped.
     """
 
     mask_bank: np.ndarray | None = None
     dem_m: np.ndarray | None = None
+    dem_peaks: np.ndarray | None = None
+    los_enu: np.ndarray | None = None
+
+    def for_los_set(self, los_enu: np.ndarray, size_px: int) -> RegionNoiseInputs:
+        """These inputs with a set's LOS vector and the DEM's summits for size_px cut-outs."""
+        peaks = self.dem_peaks
+        if peaks is None and self.dem_m is not None and min(self.dem_m.shape) >= size_px:
+            peaks = dem_peaks(self.dem_m, size_px)
+        return RegionNoiseInputs(self.mask_bank, self.dem_m, peaks, np.asarray(los_enu, float))
 
 
 def load_region_noise_inputs(
@@ -169,6 +184,7 @@ def add_realistic_noise(
         "noise_stratified_mm_per_km": np.nan,
         "noise_speckle_std_mm": np.nan,
         "noise_flat_basin_mm": np.nan,
+        "noise_slope_creep_mm": np.nan,
         "noise_unwrapping_step_mm": np.nan,
         "noise_coverage": "none",
         "noise_missing_fraction": 0.0,
@@ -183,17 +199,26 @@ def add_realistic_noise(
         basin_rng,
         step_rng,
         coverage_rng,
-    ) = rng.spawn(7)
+        creep_rng,
+    ) = rng.spawn(8)
     if ramp_rng.random() < spec.ramp.probability:
         ramp, info = ramp_mm(shape, ramp_rng, spec.ramp.max_mm, spec.ramp.quadratic_share)
         out += ramp
         meta["noise_ramp_mm"] = info["peak_to_peak_mm"]
     if stratified_rng.random() < spec.stratified.probability and inputs.dem_m is not None:
-        delay, info = draw_stratified_delay(
-            inputs.dem_m, shape[0], stratified_rng, spec.stratified.coefficient_mm_per_km
-        )
-        out += delay
-        meta["noise_stratified_mm_per_km"] = info["coefficient_mm_per_km"]
+        if spec.stratified.peak_share > 0:
+            cutout = dem_cutout(
+                inputs.dem_m, shape[0], stratified_rng, inputs.dem_peaks, spec.stratified.peak_share
+            )
+            k = float(stratified_rng.normal(0.0, spec.stratified.coefficient_mm_per_km))
+            out += stratified_delay_mm(cutout, k)
+        else:
+            delay, info = draw_stratified_delay(
+                inputs.dem_m, shape[0], stratified_rng, spec.stratified.coefficient_mm_per_km
+            )
+            out += delay
+            k = info["coefficient_mm_per_km"]
+        meta["noise_stratified_mm_per_km"] = k
     if speckle_rng.random() < spec.speckle.probability:
         speckle, info = speckle_mm(
             shape,
@@ -208,6 +233,16 @@ def add_realistic_noise(
         basins, info = flat_basins_mm(shape, pixel_size_m, basin_rng, spec.flat_basin, inputs.dem_m)
         out += basins
         meta["noise_flat_basin_mm"] = info["largest_mm"]
+    creep = spec.slope_creep
+    if (
+        creep_rng.random() < creep.probability
+        and inputs.dem_m is not None
+        and inputs.los_enu is not None
+    ):
+        cutout = dem_cutout(inputs.dem_m, shape[0], creep_rng, inputs.dem_peaks, creep.peak_share)
+        field, info = downslope_creep_mm(cutout, pixel_size_m, inputs.los_enu, creep_rng, creep)
+        out += field
+        meta["noise_slope_creep_mm"] = info["magnitude_mm"]
     if step_rng.random() < spec.unwrapping_step.probability:
         step, info = unwrapping_step_mm(shape, pixel_size_m, step_rng)
         out += step

@@ -83,6 +83,7 @@ def simulate_los_set(
     labels = rng.permutation(np.arange(n) < n // 2).astype(int)
     sources = iter(source_order(int(labels.sum()), len(library), rng))
     los_vector = np.array([los["los_east"], los["los_north"], los["los_up"]])
+    noise_inputs = noise_inputs.for_los_set(los_vector, spec.size_px)
     min_amp = effective_min_amplitude_mm(spec, atmosphere.noise_mm)
     rows = []
     with create_store(array_path, n, (spec.size_px, spec.size_px)) as out:
