@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.volcdet-installed
 CORES  ?= all
 
-.PHONY: install demo seeds test bench lint format clean test-cluster
+.PHONY: install demo seeds test bench lint format clean test-cluster reference-model
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,14 @@ demo: $(STAMP)  ## run the default workflow (embedded demo region) end to end
 
 seeds: $(STAMP)  ## on request: train and evaluate every seed of `seeds`, then results/tables/seeds_summary.md
 	$(BIN)/snakemake --cores $(CORES) seeds_summary
+
+REFERENCE_RUN := build/reference
+
+reference-model: $(STAMP)  ## train the shipped reference model (config/reference.yaml; hours on a 2-core CPU)
+	$(BIN)/snakemake --cores $(CORES) --directory $(REFERENCE_RUN) \
+		--configfile $(CURDIR)/config/config.yaml $(CURDIR)/config/reference.yaml -- reference_model
+	install -m 644 $(REFERENCE_RUN)/results/reference/model.pt src/volcdet/models/reference.pt
+	@sha256sum src/volcdet/models/reference.pt
 
 test: $(STAMP)  ## unit tests + an end-to-end Snakemake run on a tiny config
 	$(BIN)/pytest

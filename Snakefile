@@ -21,6 +21,7 @@ include: "workflow/rules/sensitivity.smk"
 include: "workflow/rules/seeds.smk"
 include: "workflow/rules/probes.smk"
 include: "workflow/rules/scan.smk"
+include: "workflow/rules/reference.smk"
 
 
 report: "workflow/report/workflow.rst"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,8 @@ SIDES_KM = (16.0, 30.0, 40.0, 51.2)
 MARGIN_KM = 2.0
 #: Seed of the random deformation-free places (benchmark only).
 SEED = 20231
+#: Where predict's progress bars go (one per clip would flood the terminal).
+QUIET = open(os.devnull, "w")  # noqa: SIM115
 
 
 def model_paths(run: Path) -> dict[str, Path]:
@@ -161,23 +164,30 @@ def _share(flags: pd.Series) -> str:
     return f"{100 * flags.mean():.1f} ({len(flags)})" if len(flags) else "- (0)"
 
 
+def parse_models(run: Path, given: list[str] | None) -> dict[str, Path]:
+    """Model id -> file: NAME=PATH pairs (a bare PATH is named after its folder), or every
+    model of the run."""
+    if not given:
+        return model_paths(run)
+    models = {}
+    for item in given:
+        name, _, path = item.rpartition("=")
+        file = Path(path)
+        models[name or f"{file.parent.parent.name}_{file.parent.name}"] = file
+    return models
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, nargs="?", default=Path("."), help="a finished run")
-    parser.add_argument("--models", type=Path, nargs="*", help="model files (default: all)")
+    parser.add_argument(
+        "--models", nargs="*", help="NAME=PATH model files (default: every model of the run)"
+    )
     parser.add_argument("--random", type=int, default=12, help="random places per track and size")
     parser.add_argument("--out", type=Path, help="write the per-clip scores to this CSV")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    models = (
-        {
-            Path(p).parent.name if Path(p).name == "model.pt" else Path(p).stem: Path(p)
-            for p in args.models
-        }
-        if args.models
-        else model_paths(args.run)
-    )
-    scores = score_clips(args.run, models, args.random)
+    scores = score_clips(args.run, parse_models(args.run, args.models), args.random)
     if args.out:
         scores.to_csv(args.out, index=False)
     print(summarise(scores).to_markdown(index=False))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from volcdet.evaluation.calibration import calibration_negatives, threshold_at_fpr
+from volcdet.evaluation.calibration import threshold_at_fpr, untouched_tiles
 
 
 @pytest.mark.parametrize("target", [0.0, 0.02, 0.1, 0.5])
@@ -18,15 +18,11 @@ def test_threshold_flags_at_most_the_target_share(target):
     assert flagged >= target - 1 / len(scores)  # no lower threshold meets the target too
 
 
-def test_calibration_negatives_are_raw_background_tiles_of_the_hold_out():
-    table = pd.DataFrame(
+def test_calibration_negatives_are_the_untouched_full_window_tiles():
+    injected = pd.DataFrame(
         {
-            "label": [0, 1, 0, 0, 1, 0, 0, 1],
-            "origin": ["background"] * 4 + ["simulated"] * 2 + ["background+median20"] * 2,
-            "group": ["g1", "g1", "g2", "g3", "simulated", "simulated", "g1", "g2"],
+            "rate_mm_yr": [0.0, 0.0, 0.0, 1.0, 5.0, 0.0],
+            "window": ["full", "full", "clip 16 km", "full", "full", "clip 30 km"],
         }
     )
-    negatives = calibration_negatives(table, 0.5, seed=3)
-    rows = table.iloc[negatives]
-    assert (rows.label == 0).all() and (rows.origin == "background").all()
-    assert len(negatives) >= 1
+    np.testing.assert_array_equal(untouched_tiles(injected), [0, 1])

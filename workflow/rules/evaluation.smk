@@ -48,8 +48,6 @@ rule metrics:
 
 rule thresholds:
     input:
-        features="{run}/features/FT3.npy",
-        table="{run}/features/FT3.parquet",
         sensitivity="{run}/features/sensitivity.npy",
         sensitivity_table="{run}/features/sensitivity.parquet",
         injected="results/sensitivity/injected.parquet",
@@ -69,8 +67,6 @@ rule thresholds:
     params:
         models=MODELS,
         target_fpr=config["evaluation"]["calibration_fpr"],
-        holdout_fraction=config["finetune"]["holdout_fraction"],
-        seed=run_seed,
     script:
         "../scripts/thresholds.py"
 

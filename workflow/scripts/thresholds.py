@@ -6,13 +6,6 @@ from volcdet.evaluation.calibration import calibrated_thresholds
 setup_logging(snakemake.log[0])
 calibrated_thresholds(
     dict(zip(snakemake.params.models, snakemake.input.models, strict=True)),
-    (snakemake.input.features, snakemake.input.table),
-    (
-        snakemake.input.sensitivity,
-        snakemake.input.sensitivity_table,
-        snakemake.input.injected,
-    ),
+    (snakemake.input.sensitivity, snakemake.input.sensitivity_table, snakemake.input.injected),
     snakemake.params.target_fpr,
-    snakemake.params.holdout_fraction,
-    snakemake.params.seed,
 ).to_csv(snakemake.output[0], index=False)

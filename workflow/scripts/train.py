@@ -39,6 +39,7 @@ with open(snakemake.log[0], "a") as progress:
             cpu_precision=t["cpu_precision"],
             num_workers=t["num_workers"],
             random_offset=t["random_offset"],
+            lr_schedule=t["lr_schedule"],
         ),
         out_dir=Path(snakemake.output.model).parent,
         progress=progress,

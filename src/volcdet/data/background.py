@@ -141,15 +141,17 @@ def tile_centres_m(table: pd.DataFrame, size_px: int) -> tuple[np.ndarray, float
 CELL_TILES = 2
 
 
-def tile_ground_cells(table: pd.DataFrame, size_px: int) -> np.ndarray:
-    """A ground-cell key per tile: its centre on an equirectangular grid of ``CELL_TILES`` tile
+def tile_ground_cells(
+    table: pd.DataFrame, size_px: int, cell_tiles: int = CELL_TILES
+) -> np.ndarray:
+    """A ground-cell key per tile: its centre on an equirectangular grid of ``cell_tiles`` tile
     sides.
 
     Tiles of different tracks over the same ground share a key (the tracks overlap), so a split
     by cell keeps the same ground on one side.
     """
     centres, side_m = tile_centres_m(table, size_px)
-    cells = np.floor(centres / (CELL_TILES * side_m)).astype(np.int64)
+    cells = np.floor(centres / (cell_tiles * side_m)).astype(np.int64)
     return np.array([f"{cx}_{cy}" for cx, cy in cells])
 
 

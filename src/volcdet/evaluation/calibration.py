@@ -2,11 +2,10 @@
 
 At 0.5 the models of Tables 1-2 flag very different shares of negatives, so their TPR rows do
 not compare. Here each model's threshold is the one at which it flags ``target_fpr`` of the
-same calibration negatives, real-region tiles that no head was fitted on: the raw background
-tiles (with their partial-coverage masks) that fine-tuning holds out for early stopping
-(``volcdet.learning.finetune.holdout_split``: the same ground cells in every fine-tuning set)
-and the background tiles held out for the sensitivity test, untouched. Not the test set: the
-test labels are not used. Not in the paper.
+same calibration negatives: the background tiles held out from fine-tuning for the sensitivity
+test, entered untouched (real-region tiles outside the ROI that no head was fitted on, and whose
+ground no fine-tuning tile shares: ``volcdet.data.background.fine_tuning_tiles``). Not the test
+set: the test labels are not used. Not in the paper.
 """
 
 from __future__ import annotations
@@ -19,17 +18,9 @@ import pandas as pd
 
 from volcdet.data.stores import read_table_attrs
 from volcdet.learning.checkpoints import model_from_checkpoint
-from volcdet.learning.finetune import backbone_digest, head_probabilities, holdout_split
+from volcdet.learning.finetune import backbone_digest, head_probabilities
 
 log = logging.getLogger(__name__)
-
-
-def calibration_negatives(table: pd.DataFrame, holdout_fraction: float, seed: int) -> np.ndarray:
-    """Indices of the raw background negatives in the fine-tuning hold-out of a set's table."""
-    _, held = holdout_split(table, holdout_fraction, seed)
-    rows = table.iloc[held]
-    keep = (rows.label == 0) & (rows.origin == "background")
-    return held[keep.to_numpy()]
 
 
 def threshold_at_fpr(probabilities: np.ndarray, target_fpr: float) -> float:
@@ -51,27 +42,19 @@ def untouched_tiles(injected: pd.DataFrame) -> np.ndarray:
 
 def calibrated_thresholds(
     model_paths: dict[str, Path],
-    features: tuple[Path, Path],
     sensitivity: tuple[Path, Path, Path],
     target_fpr: float,
-    holdout_fraction: float,
-    seed: int,
 ) -> pd.DataFrame:
     """Per model: the threshold at ``target_fpr`` on the calibration negatives, and their count.
 
-    ``features`` are a fine-tuning set's cached features and table (FT3 holds every raw
-    background tile); ``sensitivity`` the sensitivity store's features, their table and the
-    injected table."""
-    features_path, features_table = features
-    table = pd.read_parquet(features_table)
+    ``sensitivity`` is the sensitivity store's cached features, their table and the injected
+    table (whose untouched, full-window rows are the calibration negatives)."""
+    features_path, features_table, injected_table = sensitivity
     expected = read_table_attrs(features_table).get("backbone_digest")
-    held = calibration_negatives(table, holdout_fraction, seed)
-    if read_table_attrs(sensitivity[1]).get("backbone_digest") != expected:
-        raise ValueError(f"{sensitivity[0]}: computed with another backbone than {features_path}")
-    untouched = untouched_tiles(pd.read_parquet(sensitivity[2]))
-    pool = np.concatenate([np.load(features_path)[held], np.load(sensitivity[0])[untouched]])
-    if not len(pool):
-        raise ValueError(f"{features_table}: no held-out background tile to calibrate on")
+    untouched = untouched_tiles(pd.read_parquet(injected_table))
+    if not len(untouched):
+        raise ValueError(f"{injected_table}: no untouched held-out tile to calibrate on")
+    pool = np.load(features_path)[untouched]
     rows = []
     for model_id, path in model_paths.items():
         model, _, _ = model_from_checkpoint(path)
@@ -85,8 +68,6 @@ def calibrated_thresholds(
                 "target_fpr_percent": 100.0 * target_fpr,
                 "threshold": threshold,
                 "calibration_negatives": len(pool),
-                "from_finetune_holdout": len(held),
-                "from_sensitivity_holdout": len(untouched),
                 "calibration_fpr_percent": round(
                     100.0 * float((probabilities >= threshold).mean()), 3
                 ),
@@ -94,9 +75,40 @@ def calibrated_thresholds(
         )
     result = pd.DataFrame(rows)
     log.info(
-        "thresholds at %.1f%% FPR on %d held-out background negatives:\n%s",
+        "thresholds at %.1f%% FPR on %d held-out background tiles:\n%s",
         100 * target_fpr,
         len(pool),
         result,
     )
     return result
+
+
+def write_calibrated_model(
+    model_path: Path,
+    sensitivity: tuple[Path, Path, Path],
+    target_fpr: float,
+    out_path: Path,
+    card: dict,
+) -> dict:
+    """A copy of a model file whose threshold flags ``target_fpr`` of the calibration
+    negatives (``calibrated_thresholds``), with ``card`` (what it is, how it was chosen) in its
+    run info; the calibration record is returned."""
+    from volcdet.learning.checkpoints import build_checkpoint, save_atomic
+
+    record = calibrated_thresholds({"model": model_path}, sensitivity, target_fpr).iloc[0]
+    model, transform, checkpoint = model_from_checkpoint(model_path)
+    calibration = {
+        "target_fpr_percent": float(record.target_fpr_percent),
+        "calibration_negatives": int(record.calibration_negatives),
+        "calibration_fpr_percent": float(record.calibration_fpr_percent),
+        "threshold": float(record.threshold),
+    }
+    run_info = {**checkpoint["run_info"], "model_card": {**card, "calibration": calibration}}
+    calibrated = build_checkpoint(
+        model, model.spec, transform, run_info, checkpoint["epoch"], checkpoint["val_loss"]
+    )
+    calibrated["threshold"] = float(record.threshold)
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    save_atomic(calibrated, Path(out_path))
+    log.info("%s: threshold %.4f (%s)", out_path, record.threshold, calibration)
+    return calibration

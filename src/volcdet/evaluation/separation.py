@@ -87,7 +87,7 @@ def model_metrics(
     labels = predictions.label.to_numpy().astype(int)
     probabilities = predictions.probability.to_numpy()
     frames = predictions.frame_id.to_numpy()
-    metrics = patch_metrics(labels, probabilities, frames)
+    metrics = patch_metrics(labels, probabilities, frames, threshold)
     weights = frame_resample_weights(frames, n_resamples, seed)
     _, metrics["AUC ROC 95% CI"] = _auc_with_interval(labels, probabilities, weights)
     keep = clean_mask(labels, predictions.footprint_fraction.to_numpy())

@@ -52,8 +52,8 @@ def fixed_fpr_tables(
         count = int(thresholds.calibration_negatives.iloc[0])
         Path(markdown).write_text(
             f"Each model at the threshold that flags {target:g}% of {count} held-out background "
-            "tiles (fine-tuning and sensitivity hold-outs, the same tiles for every model).\n\n"
-            + to_markdown(table)
+            "tiles (held out from fine-tuning for the sensitivity test, untouched; the same "
+            "tiles for every model).\n\n" + to_markdown(table)
         )
         log.info("%s at %g%% calibration FPR\n%s", first_column, target, to_markdown(table))
 

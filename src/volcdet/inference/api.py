@@ -44,6 +44,7 @@ from volcdet.inference.scan import (
     plan_windows,
     score_windows,
 )
+from volcdet.models import is_reference, resolve_model
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +86,16 @@ def model_id_of(path: Path) -> str:
     return f"sha256:{digest.hexdigest()[:16]}"
 
 
-def load_model(path: Path | str) -> LoadedModel:
-    """Load a volcdet model file (format-checked by ``volcdet.learning.checkpoints``)."""
+def load_model(path: Path | str | None = None) -> LoadedModel:
+    """Load a volcdet model file (format-checked by ``volcdet.learning.checkpoints``); None or
+    ``"reference"`` loads the reference model shipped with volcdet."""
     from volcdet.learning.checkpoints import model_from_checkpoint
 
-    path = Path(path)
+    path = resolve_model(path)
+    if is_reference(path) and not path.is_file():
+        raise ProductError(
+            f"{path}: the reference model is not installed (run `make reference-model`)"
+        )
     if not path.is_file():
         raise ProductError(f"{path}: model file not found")
     model, transform, checkpoint = model_from_checkpoint(path)
@@ -221,7 +227,7 @@ class Prediction:
 
 def predict(
     data: object,
-    model: LoadedModel | Path | str,
+    model: LoadedModel | Path | str | None = None,
     *,
     los: Path | str | None = None,
     units: str | None = None,
@@ -264,6 +270,7 @@ def predict(
     prob_model[~valid] = np.nan
     tags = {
         "model_id": loaded.model_id,
+        "model_name": "reference" if is_reference(loaded.path) else loaded.path.name,
         "threshold": f"{threshold:g}",
         "period_yr": f"{period:.4f}",
         "pixel_size_m": f"{loaded.pixel_size_m:g}",

@@ -26,6 +26,7 @@ from volcdet.core.folders import check_destination, check_replaceable
 from volcdet.inference.destinations import check_export_destination, check_run_out
 from volcdet.inference.previous_run import read_previous_run
 from volcdet.inference.spec import ScanSpec
+from volcdet.models import is_reference, resolve_model
 
 EXIT_BAD_INPUT = 2
 EXIT_NEW_FLAGS = 3
@@ -148,7 +149,12 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="score maps that fail the plausibility checks (scale, unit, DEM-like values)",
     )
-    predict.add_argument("--model", type=Path, required=True, help="volcdet model file (.pt)")
+    predict.add_argument(
+        "--model",
+        default=None,
+        help="volcdet model file (.pt); default or 'reference': the reference model shipped "
+        "with volcdet (docs/model_card.md)",
+    )
     predict.add_argument("--out", type=Path, required=True, help="output folder of the run")
     predict.add_argument(
         "--overwrite",
@@ -345,6 +351,12 @@ def check_predict_args(args: argparse.Namespace) -> tuple[list, ScanSpec]:
         )
     for path in masks:
         _require_file(path, "--mask")
+    args.model = resolve_model(args.model)
+    if is_reference(args.model) and not args.model.is_file():
+        raise UsageError(
+            f"--model: the reference model is not installed ({args.model}); run "
+            "`make reference-model` or give --model FILE"
+        )
     _require_file(args.model, "--model")
     if args.catalogue is not None:
         missing = [

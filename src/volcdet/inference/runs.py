@@ -52,6 +52,7 @@ from volcdet.inference.previous_run import (
 )
 from volcdet.inference.scan import haversine_km
 from volcdet.inference.spec import ScanSpec
+from volcdet.models import is_reference
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +240,7 @@ def run_predict(
             "volcdet": __version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "model": {
+                "name": "reference" if is_reference(model_path) else None,
                 "path": str(model_path),
                 "id": model.model_id,
                 "pixel_size_m": model.pixel_size_m,

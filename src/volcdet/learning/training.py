@@ -14,6 +14,7 @@ import csv
 import hashlib
 import json
 import logging
+import math
 import os
 import sys
 import time
@@ -69,6 +70,7 @@ class TrainConfig:
     cpu_precision: str = "fp32"
     num_workers: int = 0
     random_offset: bool = False
+    lr_schedule: str = "constant"
 
     def digest(self, extra: dict) -> str:
         """Hash of the settings that must match for a resume."""
@@ -204,6 +206,17 @@ def fit(
         )
 
 
+def epoch_learning_rate(cfg: TrainConfig, epoch: int) -> float:
+    """The learning rate of an epoch (1-based): constant, or cosine annealing from the
+    configured rate towards 0 over ``max_epochs`` (Loshchilov & Hutter 2017, SGDR, without
+    restarts); a function of the epoch alone, so a resumed run follows the same schedule."""
+    if cfg.lr_schedule == "constant":
+        return cfg.learning_rate
+    if cfg.lr_schedule == "cosine":
+        return cfg.learning_rate * 0.5 * (1.0 + math.cos(math.pi * (epoch - 1) / cfg.max_epochs))
+    raise ValueError(f"unknown learning-rate schedule {cfg.lr_schedule!r} (constant or cosine)")
+
+
 def random_offsets_mm(seed: int, epoch: int, indices: np.ndarray) -> np.ndarray:
     """One constant per sample, uniform over one fringe (0 to lambda / 2), redrawn each epoch.
 
@@ -314,6 +327,8 @@ def _fit(
             break
         if stop_after_epochs is not None and epochs_run >= stop_after_epochs:
             return history
+        for group in optimizer.param_groups:
+            group["lr"] = epoch_learning_rate(cfg, epoch)
         torch.manual_seed(torch_seed(cfg.seed, Purpose.TRAIN_EPOCH_TORCH, epoch))
         order = stream(cfg.seed, Purpose.TRAIN_EPOCH_ORDER, epoch).permutation(train_idx)
         offsets = (

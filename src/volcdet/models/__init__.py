@@ -20,3 +20,19 @@ def reference_model_path() -> Path:
     """Path of the shipped reference model file (it may be absent in a development checkout
     before ``make reference-model``)."""
     return Path(str(files(__name__).joinpath(REFERENCE_FILE)))
+
+
+def resolve_model(value: str | Path | None) -> Path:
+    """The model file a user named: ``None`` or ``reference`` is the shipped reference model,
+    anything else a path (write ``./reference`` for a file of that name)."""
+    if value is None or str(value) == REFERENCE:
+        return reference_model_path()
+    return Path(value)
+
+
+def is_reference(path: str | Path) -> bool:
+    """True when ``path`` is the shipped reference model file."""
+    try:
+        return Path(path).resolve() == reference_model_path().resolve()
+    except OSError:
+        return False

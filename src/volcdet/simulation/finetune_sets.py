@@ -22,10 +22,11 @@ simulated samples of FT3/FT4 come from the simulated sets, which carry the noise
 ``volcdet.simulation.coverage``) are drawn for the background samples of every set as for the
 simulated ones, both classes alike, each sample from its own stream.
 
-Every row names its ``group``: the ground cell of its background tile (tiles of different
-tracks over the same ground share it; ``volcdet.data.background.tile_ground_cells``), or
-``simulated`` for simulated samples. Fine-tuning splits its hold-out by group, so a tile, its
-volcano-added and its median-filtered copies never sit on both sides of the split.
+Every row names its ``group``: the one-tile ground cell of its background tile (tiles of
+different tracks over the same ground share it; ``volcdet.data.background.tile_ground_cells``),
+or ``simulated`` for simulated samples. Fine-tuning splits its hold-out by group, so a tile,
+its volcano-added and its median-filtered copies never sit on both sides of the split
+(overlapping neighbours, ``background.stride_px`` < size, may).
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ def build_ft1(
     """FT1: half the background with a > 1.5 cm volcano (label 1), half untouched (label 0)."""
     array, table = background
     n = len(table)
-    groups = tile_ground_cells(table, array.shape[-1])
+    groups = tile_ground_cells(table, array.shape[-1], cell_tiles=1)
     with_volcano = np.zeros(n, bool)
     with_volcano[rng.choice(n, size=n // 2, replace=False)] = True
     sources = iter(source_order(n // 2, len(library), rng))
