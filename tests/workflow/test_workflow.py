@@ -188,6 +188,24 @@ def test_simulated_sets_variograms_and_model(demo_run):
     assert 1 <= len(history) <= 2
 
 
+def _tiles_apart_from(background: pd.DataFrame, held: set[str], size: int) -> set[str]:
+    """Background tiles that are not in ``held`` and share no pixel with a tile in it."""
+    held_rows = background[background.patch_id.isin(held)]
+    apart = set()
+    for tile in background.itertuples():
+        same_track = held_rows[held_rows.track_id == tile.track_id]
+        touching = (abs(same_track.row0 - tile.row0) < size) & (
+            abs(same_track.col0 - tile.col0) < size
+        )
+        if not touching.any():
+            apart.add(tile.patch_id)
+    return apart
+
+
+def _patch_size(demo_run: Path) -> int:
+    return yaml.safe_load((demo_run / "config.yaml").read_text())["patches"]["size_px"]
+
+
 def test_finetuning_tables_and_gradcam(demo_run):
     """Every (set, approach) pair of Tables 1 and 2, both tables in the paper's layout, Grad-CAM."""
     background = pd.read_parquet(demo_run / "results/patches/background.parquet")
@@ -195,8 +213,10 @@ def test_finetuning_tables_and_gradcam(demo_run):
         name: len(pd.read_parquet(demo_run / f"results/finetune_sets/{name}.parquet"))
         for name in ("FT1", "FT2", "FT3", "FT4")
     }
-    held_out = pd.read_parquet(demo_run / "results/sensitivity/injected.parquet").query("pair < 0")
-    n = len(background) - len(held_out)  # the tiles held out for the sensitivity test
+    held = set(pd.read_parquet(demo_run / "results/sensitivity/injected.parquet").tile)
+    n = len(
+        _tiles_apart_from(background, held, _patch_size(demo_run))
+    )  # held out for the sensitivity test, and their ground
     assert sizes == {"FT1": n, "FT2": 2 * n, "FT3": 2 * n, "FT4": 4 * n}
     for ftset, approach in [
         ("FT1", "last"),
@@ -239,11 +259,20 @@ def test_finetuning_tables_and_gradcam(demo_run):
 
 
 def test_probes_of_every_model(demo_run):
-    """One probe job per model, one table; the referenced input makes offsets change nothing."""
+    """One probe job over every model, one table; the referenced input makes offsets change nothing."""
     probes = pd.read_csv(demo_run / "results/tables/probes.csv")
     assert set(probes.model) == MODEL_IDS
     negatives = probes[probes["class"] == "negative"]
-    assert set(negatives.probe) == {"offset", "ramp", "stratified", "holes", "plateau"}
+    assert set(negatives.probe) == {
+        "offset",
+        "ramp",
+        "stratified",
+        "holes",
+        "plateau",
+        "clip",
+        "coast",
+        "island",
+    }
     assert (negatives.n == 8).all()
     offsets = negatives[negatives.probe == "offset"].groupby("model").flagged_percent.nunique()
     assert (offsets == 1).all()
@@ -317,7 +346,7 @@ def test_paper_config_dry_run_builds_the_paper_scale(demo_run, tmp_path):
     counts = job_counts(result.stdout + result.stderr)
     assert counts["simulate"] == 7 and counts["train"] == 1
     assert counts["source_library"] == -(-23_631 // config["simulation"]["sources_per_job"])
-    assert counts["finetune"] == 7 and counts["predict"] == 8 and counts["probes"] == 8
+    assert counts["finetune"] == 7 and counts["predict"] == 8 and counts["probes"] == 1
 
 
 def test_metrics_that_separate_models(demo_run):
@@ -356,8 +385,11 @@ def test_sensitivity_uses_held_out_tiles_only(demo_run):
     for name in ("FT1", "FT2"):
         sources = pd.read_parquet(demo_run / f"results/finetune_sets/{name}.parquet").source
         used |= set(sources.str.split("+").str[0])
-    background = set(pd.read_parquet(demo_run / "results/patches/background.parquet").patch_id)
-    assert held and not held & used and held | used == background
+    background = pd.read_parquet(demo_run / "results/patches/background.parquet")
+    assert held and not held & used and held | used <= set(background.patch_id)
+    assert used == _tiles_apart_from(
+        background, held, _patch_size(demo_run)
+    )  # no ground shared with a held-out tile
     summary = pd.read_csv(demo_run / "results/tables/sensitivity.csv")
     assert set(summary.model) == MODEL_IDS
     assert {"rate50_mm_yr", "rate90_mm_yr", "false_alarm_percent"} <= set(summary.columns)
