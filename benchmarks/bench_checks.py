@@ -1,4 +1,4 @@
-"""Cost of the safety checks of issue 16: the training-data digest a resume compares, the region
+"""Cost of the safety checks: the training-data digest a resume compares, the region
 check made before any job, and the config check of the backbone name (timm source scan vs
 ``import timm``).
 

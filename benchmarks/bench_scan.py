@@ -1,4 +1,4 @@
-"""Scanning a 2,000 x 2,000 px velocity map on the CPU (issue 9): windows of 256 px at stride 64.
+"""Scanning a 2,000 x 2,000 px velocity map on the CPU: windows of 256 px at stride 64.
 
 Uses the demo's fine-tuned model if `make demo` has run (resnet10t, 128 px input after 2 x 2
 averaging) and an inception_resnet_v2 with the paper's 256 px input (weights untrained: only the

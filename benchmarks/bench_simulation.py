@@ -1,6 +1,6 @@
-"""Simulation throughput (issue 4): one CDM on a 256 x 256 patch, and full samples per second
+"""Simulation throughput: one CDM on a 256 x 256 patch, and full samples per second
 (library field + symmetry + LOS projection + atmosphere + float16 store), without and with the
-realistic noise of issue 13 (ramps, stratified delay on a 1024 x 1024 DEM, speckle, holes from
+realistic noise (ramps, stratified delay on a 1024 x 1024 DEM, speckle, holes from
 a bank of 80 masks of ~1.4% missing each, like the demo's background tiles), with the projected
 single-core time of the paper's scale (23,631 sources, 7 x 47,262 samples).
 

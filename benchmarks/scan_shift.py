@@ -2,7 +2,7 @@
 
 Scans every track's velocity map of a finished run with a model file (default: the scan model
 FT4 [last]) as it is and after adding a constant rate, and counts the windows whose flag
-differs from the unshifted scan (issue 13: at most 2% may differ). Reference levels of real maps
+differs from the unshifted scan (the bar: at most 2% may differ). Reference levels of real maps
 are arbitrary, so a detector must not depend on them.
 
 Run after `make demo`:

@@ -27,7 +27,7 @@ ALLOWED_IMPORTS: dict[str, set[str]] = {
 KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
 
 
-#: The simulator's noise path (issue 13): code that draws the training noise.
+#: The simulator's noise path: code that draws the training noise.
 SIMULATOR_NOISE_PATH = {
     "volcdet.simulation.atmosphere",
     "volcdet.simulation.random_fields",

@@ -235,7 +235,7 @@ def test_torchscript_export_gives_the_same_probabilities(tmp_path, model_file):
 
 
 def test_shifting_the_map_by_a_constant_flags_the_same_windows(tmp_path, trained_model_file):
-    """A map + 1, 2, 3 mm/yr (another reference point) flags the same windows (issue 13)."""
+    """A map + 1, 2, 3 mm/yr (another reference point) flags the same windows."""
     from conftest import tiny_deformation_patches
 
     rows, cols = 160, 192

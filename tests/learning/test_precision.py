@@ -1,4 +1,4 @@
-"""Precision per device and deterministic CPU training (issue 13 item 5, issue 14 item 2)."""
+"""Precision per device and deterministic CPU training."""
 
 from __future__ import annotations
 

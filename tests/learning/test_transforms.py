@@ -1,4 +1,4 @@
-"""The one input transform: wrapping, NaN handling and invariance to a constant (issue 13)."""
+"""The one input transform: wrapping, NaN handling and invariance to a constant."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def test_reference_is_the_circular_mean_and_nan_fills_it():
 
 
 def test_model_files_without_reference_keep_the_raw_transform(tmp_path):
-    """Model files written before issue 13 were trained on the plain wrap: they keep it."""
+    """Model files written before the input reference existed were trained on the plain wrap: they keep it."""
     from volcdet.learning.checkpoints import build_checkpoint, model_from_checkpoint, save_atomic
     from volcdet.learning.model import ModelSpec, VolcanoClassifier
 

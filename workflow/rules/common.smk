@@ -100,7 +100,7 @@ TABLE2 = [["Synthetic", "synthetic"]] + [
 MODELS = list(dict.fromkeys(model for _, model in TABLE1 + TABLE2))
 MODEL_NAMES = {model: next(n for n, m in TABLE1 + TABLE2 if m == model) for model in MODELS}
 
-# Seed runs (issue 14): the default run trains with `seed` under results/; every other seed of
+# Seed runs: the default run trains with `seed` under results/; every other seed of
 # `seeds` repeats training and fine-tuning under results/seeds/seed<k>/ on the same data.
 SEEDS = config.get("seeds") or [config["seed"] + k for k in range(3)]
 

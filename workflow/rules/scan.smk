@@ -1,4 +1,4 @@
-# Inference: scan every track's whole velocity map with a trained model (issue 9).
+# Inference: scan every track's whole velocity map with a trained model.
 
 
 rule scan:

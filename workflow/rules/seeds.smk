@@ -1,4 +1,4 @@
-# Several learning seeds (issue 14), only on request: `make seeds` or
+# Several learning seeds, only on request: `make seeds` or
 # `snakemake seeds_summary`. Each seed of `seeds` other than `seed` trains and fine-tunes under
 # results/seeds/seed<k>/ through the same rules ({run} wildcard); the data are shared.
 

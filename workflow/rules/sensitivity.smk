@@ -1,4 +1,4 @@
-# Minimum detectable rate (issue 14): library sources (and other families) injected at known
+# Minimum detectable rate: library sources (and other families) injected at known
 # rates into held-out background tiles, scored by every model's head on shared features.
 
 

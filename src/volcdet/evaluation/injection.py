@@ -1,4 +1,4 @@
-"""Deformation injected into held-out real background tiles: the sensitivity test set (issue 14).
+"""Deformation injected into held-out real background tiles: the sensitivity test set.
 
 A source field (ENU, peak |u| = 1) is projected on the tile's own track LOS, scaled so that its
 peak |LOS velocity| equals the chosen rate and multiplied by the tile's stack period (velocity

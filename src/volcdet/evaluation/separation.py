@@ -1,4 +1,4 @@
-"""Metrics that separate models beyond Tables 1-2 (issue 14): clean negatives, the label-threshold
+"""Metrics that separate models beyond Tables 1-2: clean negatives, the label-threshold
 sweep and per-frame detection, each AUC with a frame-bootstrap interval.
 
 * clean: test patches labelled negative although a deformation footprint cuts them

@@ -1,6 +1,6 @@
 """Where the network runs: device choice, numeric precision per device and deterministic kernels.
 
-Precision rules (issue 13):
+Precision rules:
 
 * CUDA: bf16 autocast where the GPU supports it (``torch.cuda.is_bf16_supported()``), else fp16
   autocast with a ``torch.amp.GradScaler`` (fp16 gradients underflow without loss scaling);

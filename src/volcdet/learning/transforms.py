@@ -7,7 +7,7 @@ to [-1, 1) and copied to every channel (Gaddes et al. 2021 found wrapped data in
 channels best). ``downsample`` > 1 averages the displacement (ignoring NaN) over k x k blocks
 before wrapping, which is exact for the smooth deformation fields and cuts the CNN cost by k^2.
 
-``reference = "circular_mean"`` (issue 13, docs/invariance.md) subtracts from every patch the
+``reference = "circular_mean"`` (docs/invariance.md) subtracts from every patch the
 circular mean of its valid pixels' phase, arg(sum exp(i phi)), before wrapping. Every real map
 is referenced to an arbitrary point or area, so a patch carries an arbitrary constant; adding a
 constant c to the displacement turns phi into phi + 4 pi c / lambda and the circular mean by

@@ -1,4 +1,4 @@
-"""Missing-data masks for simulated patches, drawn from the region's own NaN patterns (issue 13).
+"""Missing-data masks for simulated patches, drawn from the region's own NaN patterns.
 
 Real velocity maps have holes: decorrelated areas, water, layover and shadow, pixels dropped by
 the time-series inversion. They are filled at load time (``InputTransform.nan_value``), so a

@@ -1,4 +1,4 @@
-"""Long-wavelength ramps: residual orbital errors and reference-area residuals (issue 13).
+"""Long-wavelength ramps: residual orbital errors and reference-area residuals.
 
 Orbit errors leave a nearly linear (over a 50 km patch) phase ramp in interferograms and in the
 velocities estimated from them (Fattahi & Amelung 2014, GJI 199:1121; Hanssen 2001, sect. 4.7),

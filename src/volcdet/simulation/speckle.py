@@ -1,4 +1,4 @@
-"""Incoherent phase noise in low-coherence parts of a patch (issue 13).
+"""Incoherent phase noise in low-coherence parts of a patch.
 
 Where coherence is low (vegetation, salt crusts, steep slopes, snow) the interferometric phase
 is dominated by decorrelation noise that is white from pixel to pixel; its standard deviation

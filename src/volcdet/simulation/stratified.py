@@ -1,4 +1,4 @@
-"""Stratified tropospheric delay that follows topography, on the region's own DEM (issue 13).
+"""Stratified tropospheric delay that follows topography, on the region's own DEM.
 
 The paper assumed weather-model corrections remove the stratified delay; its own conclusion and
 Grad-CAM trace false positives to "slope-induced signal", and the follow-up work simulates it on
