@@ -70,7 +70,8 @@ def test_reference_is_the_circular_mean_and_nan_fills_it():
 
 
 def test_model_files_without_reference_keep_the_raw_transform(tmp_path):
-    """Model files written before the input reference existed were trained on the plain wrap: they keep it."""
+    """Model files written before the input reference existed were trained on the plain wrap:
+    they keep it."""
     from volcdet.learning.checkpoints import build_checkpoint, model_from_checkpoint, save_atomic
     from volcdet.learning.model import ModelSpec, VolcanoClassifier
 

@@ -271,7 +271,8 @@ def test_finetuning_tables_and_gradcam(demo_run):
 
 
 def test_probes_of_every_model(demo_run):
-    """One probe job over every model, one table; the referenced input makes offsets change nothing."""
+    """One probe job over every model, one table; the referenced input makes offsets change
+    nothing."""
     probes = pd.read_csv(demo_run / "results/tables/probes.csv")
     assert set(probes.model) == MODEL_IDS
     negatives = probes[probes["class"] == "negative"]

@@ -185,7 +185,8 @@ def model_from_checkpoint(path: Path) -> tuple[VolcanoClassifier, InputTransform
     spec = _from_dict(ModelSpec, checkpoint["model_spec"], "model_spec", path)
     entry = checkpoint["transform"]
     if isinstance(entry, dict):
-        # Model files from before the input reference existed have no ``reference``: they saw the plain wrap.
+        # Model files from before the input reference existed have no ``reference``: they saw
+        # the plain wrap.
         entry = {"reference": "none", **entry}
     transform = _from_dict(InputTransform, entry, "transform", path)
     problem = unknown_backbone(spec.backbone)
