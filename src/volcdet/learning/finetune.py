@@ -30,6 +30,8 @@ from volcdet.data.background import SIMULATED_GROUP
 from volcdet.learning.approaches import APPROACHES
 from volcdet.learning.checkpoints import build_checkpoint, model_from_checkpoint, save_atomic
 from volcdet.learning.datasets import split_indices
+from volcdet.learning.device import optimizer_step
+from volcdet.learning.early_stopping import EarlyStopping
 from volcdet.learning.model import VolcanoClassifier
 
 log = logging.getLogger(__name__)
@@ -60,10 +62,33 @@ def set_trainable(model: VolcanoClassifier, layers: tuple[str, ...]) -> list[nn.
     return trainable
 
 
-def _head_loss(model: VolcanoClassifier, features: torch.Tensor, labels: torch.Tensor) -> float:
+def head_loss(model: VolcanoClassifier, features: torch.Tensor, labels: torch.Tensor) -> float:
+    """Binary cross-entropy of the head on cached features (eval mode, no grad)."""
     model.eval()
     with torch.no_grad():
         return float(nn.functional.binary_cross_entropy_with_logits(model.head(features), labels))
+
+
+def train_head_one_epoch(
+    model: VolcanoClassifier,
+    train: tuple[torch.Tensor, torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    order_generator: torch.Generator,
+    batch_size: int,
+    dropout_seed: int,
+) -> None:
+    """One pass over the cached features in an order drawn from ``order_generator``, head in
+    train mode (dropout drawn from ``dropout_seed``) and the backbone in inference mode."""
+    model.train()
+    model.backbone.eval()
+    order = torch.randperm(len(train[1]), generator=order_generator)
+    torch.manual_seed(dropout_seed)
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        loss = nn.functional.binary_cross_entropy_with_logits(
+            model.head(train[0][batch]), train[1][batch]
+        )
+        optimizer_step(loss, optimizer, None)
 
 
 def train_phase(
@@ -80,36 +105,25 @@ def train_phase(
     optimizer = torch.optim.AdamW(parameters, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     generator = torch.Generator().manual_seed(torch_seed(cfg.seed, Purpose.FINETUNE_ORDER, phase))
     # Start from infinity, not the base model's loss: the first epoch is always kept.
-    best_loss, best_state, bad, history = float("inf"), None, 0, []
+    stopping = EarlyStopping(cfg.early_stopping_patience, min_delta=1e-7)
+    best_state, history = None, []
     for epoch in range(1, cfg.max_epochs + 1):
-        model.train()
-        model.backbone.eval()
-        order = torch.randperm(len(train[1]), generator=generator)
-        torch.manual_seed(torch_seed(cfg.seed, Purpose.FINETUNE_DROPOUT, phase, epoch))
-        for start in range(0, len(order), cfg.batch_size):
-            batch = order[start : start + cfg.batch_size]
-            loss = nn.functional.binary_cross_entropy_with_logits(
-                model.head(train[0][batch]), train[1][batch]
-            )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        holdout_loss = _head_loss(model, *holdout)
+        dropout_seed = torch_seed(cfg.seed, Purpose.FINETUNE_DROPOUT, phase, epoch)
+        train_head_one_epoch(model, train, optimizer, generator, cfg.batch_size, dropout_seed)
+        holdout_loss = head_loss(model, *holdout)
         history.append(
             {
                 "phase": phase,
                 "layers": "+".join(layers),
                 "epoch": epoch,
-                "train_loss": _head_loss(model, *train),
+                "train_loss": head_loss(model, *train),
                 "holdout_loss": holdout_loss,
             }
         )
-        if holdout_loss < best_loss - 1e-7:
-            best_loss, best_state, bad = holdout_loss, copy.deepcopy(model.state_dict()), 0
-        else:
-            bad += 1
-            if bad >= cfg.early_stopping_patience:
-                break
+        if stopping.update(holdout_loss):
+            best_state = copy.deepcopy(model.state_dict())
+        elif stopping.should_stop:
+            break
     if best_state is not None:
         model.load_state_dict(best_state)
     set_trainable(model, ())

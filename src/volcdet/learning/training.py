@@ -18,15 +18,16 @@ import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
 from volcdet.core.constants import FRINGE_MM
@@ -49,6 +50,7 @@ from volcdet.learning.device import (
     optimizer_step,
     resolve_device,
 )
+from volcdet.learning.early_stopping import EarlyStopping
 from volcdet.learning.model import ModelSpec, VolcanoClassifier
 from volcdet.learning.transforms import InputTransform
 
@@ -86,11 +88,76 @@ RESUME_KEYS = (
     "data_digest",
     "state_dict",
     "optimizer",
+    "scaler",
     "history",
     "best_val_loss",
     "bad_epochs",
     "epoch",
 )
+#: Entries of ``RESUME_KEYS`` that files of earlier versions may lack (the loss scaler's state
+#: was saved later); a missing one reads as None.
+OPTIONAL_RESUME_KEYS = ("scaler",)
+
+
+@dataclass(frozen=True)
+class ResumeState:
+    """The contents of ``last.pt``: the digests it was written under, the weights, optimiser and
+    loss-scaler states, the history and early-stopping counters after ``epoch``."""
+
+    settings_digest: str
+    data_digest: str
+    state_dict: dict
+    optimizer: dict
+    scaler: dict | None
+    history: list[dict]
+    best_val_loss: float
+    bad_epochs: int
+    epoch: int
+
+    @classmethod
+    def capture(
+        cls,
+        digests: tuple[str, str],
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        scaler: torch.amp.GradScaler | None,
+        history: list[dict],
+        stopping: EarlyStopping,
+        epoch: int,
+    ) -> ResumeState:
+        """The state of a training after ``epoch`` (digests: settings, data)."""
+        return cls(
+            settings_digest=digests[0],
+            data_digest=digests[1],
+            state_dict=model.state_dict(),
+            optimizer=optimizer.state_dict(),
+            scaler=scaler.state_dict() if scaler is not None else None,
+            history=plain(history, "history"),
+            best_val_loss=float(stopping.best_loss),
+            bad_epochs=int(stopping.bad_epochs),
+            epoch=int(epoch),
+        )
+
+    def to_dict(self) -> dict:
+        """The dict saved as ``last.pt``, keyed by ``RESUME_KEYS``."""
+        return {key: getattr(self, key) for key in RESUME_KEYS}
+
+    @classmethod
+    def from_dict(cls, state: dict) -> ResumeState:
+        """The state of a loaded ``last.pt`` (None for missing ``OPTIONAL_RESUME_KEYS``)."""
+        return cls(**{key: state.get(key) for key in RESUME_KEYS})
+
+    def restore(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        scaler: torch.amp.GradScaler | None,
+    ) -> None:
+        """Load the weights, optimiser and (when both sides have one) loss-scaler states."""
+        model.load_state_dict(self.state_dict)
+        optimizer.load_state_dict(self.optimizer)
+        if scaler is not None and self.scaler:
+            scaler.load_state_dict(self.scaler)
 
 
 def training_data_digest(stores: Sequence[tuple[Path, Path]]) -> str:
@@ -101,7 +168,9 @@ def training_data_digest(stores: Sequence[tuple[Path, Path]]) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_resume_state(last_path: Path, settings_digest: str, data_digest: str) -> dict | None:
+def load_resume_state(
+    last_path: Path, settings_digest: str, data_digest: str
+) -> ResumeState | None:
     """The state in ``last_path`` if it was written with these settings on this data, else None
     (with a warning saying why). ModelFileError when the file is unsafe or unreadable."""
     if not last_path.is_file():
@@ -110,7 +179,8 @@ def load_resume_state(last_path: Path, settings_digest: str, data_digest: str) -
         state = load_weights_only(last_path, "training resume state")
     except ModelFileError as err:
         raise ModelFileError(f"{err}; delete it to train from scratch") from None
-    if not isinstance(state, dict) or any(key not in state for key in RESUME_KEYS):
+    required = [key for key in RESUME_KEYS if key not in OPTIONAL_RESUME_KEYS]
+    if not isinstance(state, dict) or any(key not in state for key in required):
         log.warning("ignoring %s and training from scratch: written by another version", last_path)
         return None
     if state["settings_digest"] != settings_digest:
@@ -123,7 +193,40 @@ def load_resume_state(last_path: Path, settings_digest: str, data_digest: str) -
             last_path,
         )
         return None
-    return state
+    return ResumeState.from_dict(state)
+
+
+@dataclass(frozen=True)
+class CheckpointSaver:
+    """The work files of a training in ``out_dir``: ``best_so_far.pt``, the model file of the
+    best epoch, and ``last.pt``, the resume state after the latest one. Both are undeclared,
+    so they survive a killed job (Snakemake deletes declared outputs only)."""
+
+    out_dir: Path
+
+    @property
+    def last_path(self) -> Path:
+        """``last.pt``, the resume state."""
+        return self.out_dir / "last.pt"
+
+    @property
+    def best_path(self) -> Path:
+        """``best_so_far.pt``, the model file of the best epoch so far."""
+        return self.out_dir / "best_so_far.pt"
+
+    def save_epoch(
+        self, state: ResumeState, improved: bool, model_file: Callable[[], dict]
+    ) -> None:
+        """After an epoch: the model file (built by ``model_file``) when the validation loss
+        improved, then the resume state."""
+        if improved:
+            save_atomic(model_file(), self.best_path)
+        save_atomic(state.to_dict(), self.last_path)
+
+    def publish(self, best: Path) -> None:
+        """Move the best epoch's model file to ``best`` and drop the resume state."""
+        os.replace(self.best_path, best)
+        self.last_path.unlink(missing_ok=True)
 
 
 def evaluate_logits(
@@ -150,6 +253,59 @@ def _bce(logits: np.ndarray, labels: np.ndarray) -> float:
             torch.from_numpy(logits), torch.from_numpy(labels)
         )
     )
+
+
+@dataclass(frozen=True)
+class EpochLoss:
+    """Mean binary cross-entropy and accuracy over the samples of one pass."""
+
+    loss: float
+    accuracy: float
+    samples: int
+
+
+def train_one_epoch(
+    model: VolcanoClassifier,
+    transform: InputTransform,
+    loader: DataLoader,
+    optimizer: torch.optim.Optimizer,
+    precision: Precision,
+    scaler: torch.amp.GradScaler | None = None,
+    offsets_mm: torch.Tensor | None = None,
+    desc: str = "train",
+    progress: IO[str] | None = None,
+) -> EpochLoss:
+    """One pass over ``loader`` in train mode, an optimiser step per batch (through the loss
+    scaler when there is one); ``offsets_mm`` adds one constant per sample, in loader order."""
+    model.train()
+    seen, loss_sum, correct = 0, 0.0, 0
+    bar = tqdm(loader, desc=desc, file=progress or sys.stderr, mininterval=5.0, leave=True)
+    for patches, targets in bar:
+        if offsets_mm is not None:
+            patches = patches + offsets_mm[seen : seen + len(targets), None, None]
+        x = transform(patches).to(precision.device, memory_format=precision.memory_format)
+        y = targets.to(precision.device)
+        with precision.autocast():
+            logits = model(x).float()
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, y)
+        optimizer_step(loss, optimizer, scaler)
+        seen += len(y)
+        loss_sum += float(loss.detach()) * len(y)
+        correct += int(((logits > 0).float() == y).sum())
+        bar.set_postfix(loss=f"{loss_sum / seen:.4f}", refresh=False)
+    return EpochLoss(loss_sum / seen, correct / seen, seen)
+
+
+def validate(
+    model: VolcanoClassifier,
+    transform: InputTransform,
+    loader: DataLoader,
+    precision: Precision,
+) -> EpochLoss:
+    """Loss and accuracy on every sample a loader yields (eval mode, no grad: the weights stay)."""
+    logits, labels = evaluate_logits(model, transform, loader, precision)
+    accuracy = float(((logits > 0) == (labels > 0.5)).mean())
+    return EpochLoss(_bce(logits, labels), accuracy, len(labels))
 
 
 def _plot_history(history: list[dict], path: Path) -> None:
@@ -184,9 +340,9 @@ def fit(
 ) -> list[dict]:
     """Train from scratch on the stores' samples; write best.pt, history.csv, run_info.json, PNG.
 
-    ``out_dir/last.pt`` (full state) and ``best_so_far.pt`` are rewritten after every epoch; a
-    rerun with the same settings on the same data (``training_data_digest``) resumes from them;
-    otherwise it starts fresh and logs why. ``stop_after_epochs`` ends the call early (to test
+    ``out_dir/last.pt`` (full state) is rewritten after every epoch and ``best_so_far.pt`` after
+    every epoch that improves the validation loss; a rerun with the same settings on the same
+    data (``training_data_digest``) resumes from them; otherwise it starts fresh and logs why. ``stop_after_epochs`` ends the call early (to test
     resume), as a kill would. ``precision`` overrides the device's rule
     (``volcdet.learning.device.choose_precision``), e.g. to run the fp16 + GradScaler path on
     the CPU in tests.
@@ -246,6 +402,147 @@ def _loader(
     )
 
 
+def _epoch_batches(
+    dataset: StoreDataset, train_idx: np.ndarray, cfg: TrainConfig, epoch: int
+) -> tuple[DataLoader, torch.Tensor | None]:
+    """An epoch's seeded draws (torch's global seed for dropout, the shuffle of the training
+    samples, their random offsets) and the DataLoader in that order."""
+    torch.manual_seed(torch_seed(cfg.seed, Purpose.TRAIN_EPOCH_TORCH, epoch))
+    order = stream(cfg.seed, Purpose.TRAIN_EPOCH_ORDER, epoch).permutation(train_idx)
+    offsets = (
+        torch.from_numpy(random_offsets_mm(cfg.seed, epoch, order)) if cfg.random_offset else None
+    )
+    return _loader(Subset(dataset, order), cfg, Purpose.TRAIN_EPOCH_LOADER, epoch), offsets
+
+
+@dataclass(frozen=True)
+class _Training:
+    """What stays fixed through a training: settings, data, model, optimiser and loss scaler."""
+
+    cfg: TrainConfig
+    transform: InputTransform
+    precision: Precision
+    dataset: StoreDataset
+    train_idx: np.ndarray
+    val_loader: DataLoader
+    model: VolcanoClassifier
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler | None
+    progress: IO[str] | None
+
+    def run_epoch(self, epoch: int) -> dict:
+        """Train one epoch at its learning rate, then validate; the epoch's history row."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = epoch_learning_rate(self.cfg, epoch)
+        loader, offsets = _epoch_batches(self.dataset, self.train_idx, self.cfg, epoch)
+        started = time.perf_counter()
+        train = train_one_epoch(
+            self.model,
+            self.transform,
+            loader,
+            self.optimizer,
+            self.precision,
+            self.scaler,
+            offsets,
+            f"epoch {epoch}",
+            self.progress,
+        )
+        val = validate(self.model, self.transform, self.val_loader, self.precision)
+        return {
+            "epoch": epoch,
+            "train_loss": train.loss,
+            "train_accuracy": train.accuracy,
+            "val_loss": val.loss,
+            "val_accuracy": val.accuracy,
+            "seconds": time.perf_counter() - started,
+            "images_per_s": train.samples / (time.perf_counter() - started),
+        }
+
+
+def _initial_model(
+    model_spec: ModelSpec, cfg: TrainConfig, precision: Precision
+) -> tuple[VolcanoClassifier, torch.optim.Optimizer, torch.amp.GradScaler | None]:
+    """The seeded initial model on the precision's device, its AdamW optimiser and loss scaler."""
+    torch.manual_seed(torch_seed(cfg.seed, Purpose.TRAIN_INIT))
+    model = VolcanoClassifier(model_spec).to(
+        precision.device, memory_format=precision.memory_format
+    )
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay
+    )
+    return model, optimizer, precision.grad_scaler()
+
+
+def _resume(
+    last_path: Path,
+    digests: tuple[str, str],
+    cfg: TrainConfig,
+    model: VolcanoClassifier,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler | None,
+) -> tuple[list[dict], EarlyStopping, int]:
+    """History, early-stopping state and first epoch: from ``last_path`` (restoring the model,
+    optimiser and scaler) when it was written under these digests, else a fresh start."""
+    state = load_resume_state(last_path, *digests)
+    if state is None:
+        return [], EarlyStopping(cfg.early_stopping_patience), 1
+    state.restore(model, optimizer, scaler)
+    log.info("resuming from %s at epoch %d", last_path, state.epoch + 1)
+    stopping = EarlyStopping(
+        cfg.early_stopping_patience, best_loss=state.best_val_loss, bad_epochs=state.bad_epochs
+    )
+    return list(state.history), stopping, state.epoch + 1
+
+
+def _run_info(
+    stores: Sequence[tuple[Path, Path]],
+    model_spec: ModelSpec,
+    transform: InputTransform,
+    cfg: TrainConfig,
+    precision: Precision,
+    data_digest: str,
+    split: tuple[np.ndarray, np.ndarray],
+) -> dict:
+    """What the model file and ``run_info.json`` record about the run (logged once)."""
+    run_info = {
+        "train_config": asdict(cfg),
+        "model_spec": model_spec.to_dict(),
+        "transform": transform.to_dict(),
+        "stores": [[str(a), str(t)] for a, t in stores],
+        "data_digest": data_digest,
+        "n_train": len(split[0]),
+        "n_validation": len(split[1]),
+        "device": str(precision.device),
+        "precision": precision.mode,
+        "deterministic": torch.are_deterministic_algorithms_enabled(),
+        "cpu_kernels": {name: os.environ.get(name, "") for name in PINNED_CPU_KERNELS},
+        "torch_threads": torch.get_num_threads(),
+        "versions": versions(),
+    }
+    log.info(
+        "training on %s in %s (deterministic algorithms: %s; %d threads; CPU kernels %s)",
+        precision.device,
+        precision.mode,
+        run_info["deterministic"],
+        run_info["torch_threads"],
+        run_info["cpu_kernels"],
+    )
+    return run_info
+
+
+def _log_epoch(row: dict, improved: bool) -> None:
+    log.info(
+        "epoch %d: train loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% | %.1f img/s%s",
+        row["epoch"],
+        row["train_loss"],
+        100 * row["train_accuracy"],
+        row["val_loss"],
+        100 * row["val_accuracy"],
+        row["images_per_s"],
+        " (best)" if improved else "",
+    )
+
+
 def _fit(
     stores: Sequence[tuple[Path, Path]],
     model_spec: ModelSpec,
@@ -256,164 +553,55 @@ def _fit(
     stop_after_epochs: int | None,
     precision: Precision,
 ) -> list[dict]:
+    """``fit`` under deterministic kernels: set up or resume, run the epochs, write the files."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    device = precision.device
     dataset = StoreDataset(stores)
-    train_idx, val_idx = split_indices(len(dataset), cfg.validation_fraction, cfg.seed)
-    settings_digest = cfg.digest(
-        {
-            "model": model_spec.to_dict(),
-            "transform": transform.to_dict(),
-            "n": len(dataset),
-            "precision": precision.mode,
-        }
+    split = split_indices(len(dataset), cfg.validation_fraction, cfg.seed)
+    settings = {"model": model_spec.to_dict(), "transform": transform.to_dict()}
+    digests = (
+        cfg.digest({**settings, "n": len(dataset), "precision": precision.mode}),
+        training_data_digest(stores),
     )
-    data_digest = training_data_digest(stores)
-
-    torch.manual_seed(torch_seed(cfg.seed, Purpose.TRAIN_INIT))
-    model = VolcanoClassifier(model_spec).to(device, memory_format=precision.memory_format)
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay
+    model, optimizer, scaler = _initial_model(model_spec, cfg, precision)
+    saver = CheckpointSaver(out_dir)
+    history, stopping, start_epoch = _resume(
+        saver.last_path, digests, cfg, model, optimizer, scaler
     )
-    scaler = precision.grad_scaler()
-    history: list[dict] = []
-    best_loss, bad_epochs, start_epoch = float("inf"), 0, 1
-    # Undeclared work files survive a killed job (Snakemake deletes declared outputs only).
-    last_path, best_work = out_dir / "last.pt", out_dir / "best_so_far.pt"
-    state = load_resume_state(last_path, settings_digest, data_digest)
-    if state is not None:
-        model.load_state_dict(state["state_dict"])
-        optimizer.load_state_dict(state["optimizer"])
-        if scaler is not None and state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
-        history, best_loss, bad_epochs = (
-            list(state["history"]),
-            state["best_val_loss"],
-            state["bad_epochs"],
-        )
-        start_epoch = state["epoch"] + 1
-        log.info("resuming from %s at epoch %d", last_path, start_epoch)
-
-    val_loader = _loader(
-        torch.utils.data.Subset(dataset, val_idx),
-        cfg,
-        Purpose.TRAIN_VALIDATION_LOADER,
+    val_loader = _loader(Subset(dataset, split[1]), cfg, Purpose.TRAIN_VALIDATION_LOADER)
+    training = _Training(
+        cfg, transform, precision, dataset, split[0], val_loader, model, optimizer, scaler, progress
     )
-    run_info = {
-        "train_config": asdict(cfg),
-        "model_spec": model_spec.to_dict(),
-        "transform": transform.to_dict(),
-        "stores": [[str(a), str(t)] for a, t in stores],
-        "data_digest": data_digest,
-        "n_train": len(train_idx),
-        "n_validation": len(val_idx),
-        "device": str(device),
-        "precision": precision.mode,
-        "deterministic": torch.are_deterministic_algorithms_enabled(),
-        "cpu_kernels": {name: os.environ.get(name, "") for name in PINNED_CPU_KERNELS},
-        "torch_threads": torch.get_num_threads(),
-        "versions": versions(),
-    }
-    log.info(
-        "training on %s in %s (deterministic algorithms: %s; %d threads; CPU kernels %s)",
-        device,
-        precision.mode,
-        run_info["deterministic"],
-        run_info["torch_threads"],
-        run_info["cpu_kernels"],
-    )
+    run_info = _run_info(stores, model_spec, transform, cfg, precision, digests[1], split)
     for epochs_run, epoch in enumerate(range(start_epoch, cfg.max_epochs + 1)):
-        if bad_epochs >= cfg.early_stopping_patience:
+        if stopping.should_stop:
             break
         if stop_after_epochs is not None and epochs_run >= stop_after_epochs:
             return history
-        for group in optimizer.param_groups:
-            group["lr"] = epoch_learning_rate(cfg, epoch)
-        torch.manual_seed(torch_seed(cfg.seed, Purpose.TRAIN_EPOCH_TORCH, epoch))
-        order = stream(cfg.seed, Purpose.TRAIN_EPOCH_ORDER, epoch).permutation(train_idx)
-        offsets = (
-            torch.from_numpy(random_offsets_mm(cfg.seed, epoch, order))
-            if cfg.random_offset
-            else None
+        history.append(training.run_epoch(epoch))
+        improved = stopping.update(history[-1]["val_loss"])
+        saver.save_epoch(
+            ResumeState.capture(digests, model, optimizer, scaler, history, stopping, epoch),
+            improved,
+            partial(
+                build_checkpoint, model, model_spec, transform, run_info, epoch, stopping.best_loss
+            ),
         )
-        loader = _loader(
-            torch.utils.data.Subset(dataset, order),
-            cfg,
-            Purpose.TRAIN_EPOCH_LOADER,
-            epoch,
-        )
-        model.train()
-        started, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
-        bar = tqdm(
-            loader, desc=f"epoch {epoch}", file=progress or sys.stderr, mininterval=5.0, leave=True
-        )
-        for patches, targets in bar:
-            if offsets is not None:
-                patches = patches + offsets[seen : seen + len(targets), None, None]
-            x = transform(patches).to(device, memory_format=precision.memory_format)
-            y = targets.to(device)
-            with precision.autocast():
-                logits = model(x).float()
-            loss = nn.functional.binary_cross_entropy_with_logits(logits, y)
-            optimizer_step(loss, optimizer, scaler)
-            seen += len(y)
-            loss_sum += float(loss.detach()) * len(y)
-            correct += int(((logits > 0).float() == y).sum())
-            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", refresh=False)
-        val_logits, val_labels = evaluate_logits(model, transform, val_loader, precision)
-        row = {
-            "epoch": epoch,
-            "train_loss": loss_sum / seen,
-            "train_accuracy": correct / seen,
-            "val_loss": _bce(val_logits, val_labels),
-            "val_accuracy": float(((val_logits > 0) == (val_labels > 0.5)).mean()),
-            "seconds": time.perf_counter() - started,
-            "images_per_s": seen / (time.perf_counter() - started),
-        }
-        history.append(row)
-        improved = row["val_loss"] < best_loss
-        if improved:
-            best_loss, bad_epochs = row["val_loss"], 0
-            save_atomic(
-                build_checkpoint(model, model_spec, transform, run_info, epoch, best_loss),
-                best_work,
-            )
-        else:
-            bad_epochs += 1
-        log.info(
-            "epoch %d: train loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% | %.1f img/s%s",
-            epoch,
-            row["train_loss"],
-            100 * row["train_accuracy"],
-            row["val_loss"],
-            100 * row["val_accuracy"],
-            row["images_per_s"],
-            " (best)" if improved else "",
-        )
-        save_atomic(
-            {
-                "settings_digest": settings_digest,
-                "data_digest": data_digest,
-                "state_dict": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scaler": scaler.state_dict() if scaler is not None else None,
-                "history": plain(history, "history"),
-                "best_val_loss": float(best_loss),
-                "bad_epochs": int(bad_epochs),
-                "epoch": int(epoch),
-            },
-            last_path,
-        )
+        _log_epoch(history[-1], improved)
         _write_history(history, out_dir / "history.csv")
+    _write_final_files(history, run_info, stopping.best_loss, out_dir)
+    saver.publish(out_dir / "best.pt")
+    return history
 
+
+def _write_final_files(
+    history: list[dict], run_info: dict, best_loss: float, out_dir: Path
+) -> None:
+    """``history.csv``, ``run_info.json`` and the training curve of a finished training."""
     _write_history(history, out_dir / "history.csv")
     (out_dir / "run_info.json").write_text(
         json.dumps({**run_info, "epochs": len(history), "best_val_loss": best_loss}, indent=2)
     )
     _plot_history(history, out_dir / "training_curve.png")
-    os.replace(best_work, out_dir / "best.pt")
-    last_path.unlink(missing_ok=True)
-    return history
 
 
 def _write_history(history: list[dict], path: Path) -> None:
