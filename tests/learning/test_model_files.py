@@ -259,3 +259,21 @@ def test_model_files_of_earlier_versions_still_load(tmp_path):
     assert load_checkpoint(tmp_path / "old.pt")["run_info"]["versions"]["torch"] == str(
         torch.__version__
     )
+
+
+def test_saved_model_files_do_not_depend_on_their_name(tmp_path):
+    """Model ids hash the file's bytes: the same model saved under two names is one file."""
+    checkpoint = good_checkpoint()
+    save_atomic(checkpoint, tmp_path / "a.pt")
+    save_atomic(checkpoint, tmp_path / "sub" / "other_name.pt")
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "sub/other_name.pt").read_bytes()
+
+
+def test_a_failed_save_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "m.pt"
+    save_atomic(good_checkpoint(), path)
+    before = path.read_bytes()
+    with pytest.raises(AttributeError, match="Can't pickle local object"):
+        save_atomic({"state_dict": lambda: None}, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.pt"]

@@ -51,6 +51,7 @@ def test_trains_clearly_better_than_chance(tmp_path):
     for name in ("best.pt", "history.csv", "run_info.json", "training_curve.png"):
         assert (tmp_path / "run" / name).is_file()
     assert not (tmp_path / "run/last.pt").exists()
+    assert not list((tmp_path / "run").glob(".*")), "a temporary file was left"
     assert len(pd.read_csv(tmp_path / "run/history.csv")) == len(history)
 
 

@@ -9,7 +9,6 @@ a model, another format, missing or mismatched weights, unknown backbone) is a o
 
 from __future__ import annotations
 
-import os
 import pickle
 import platform
 import re
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 from torch.torch_version import TorchVersion
 
+from volcdet.core.atomic import atomic_path
 from volcdet.core.errors import ModelFileError
 from volcdet.learning.model import ModelSpec, VolcanoClassifier, unknown_backbone
 from volcdet.learning.transforms import InputTransform
@@ -74,11 +74,10 @@ def plain(value: object, where: str = "value") -> object:
 
 
 def save_atomic(obj: object, path: Path) -> None:
-    """torch.save to a temporary name, then rename: a kill never leaves a half-written file."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    """torch.save to a temporary name, then rename (``volcdet.core.atomic``): a kill never leaves
+    a half-written file. Saved through a stream, so the bytes do not depend on the file's name."""
+    with atomic_path(path) as tmp, tmp.open("wb") as handle:
+        torch.save(obj, handle)
 
 
 def _first_line(err: BaseException) -> str:

@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from volcdet.core.atomic import atomic_path
 from volcdet.data.stores import write_table
 from volcdet.learning.checkpoints import model_from_checkpoint
 from volcdet.learning.datasets import StoreDataset
@@ -58,9 +59,8 @@ def cache_features(
     """Write the features (.npy float32) and a table of labels and sample ids for one dataset."""
     model, transform, _ = model_from_checkpoint(model_path)
     features, labels = pooled_features(model, transform, stores, device=device)
-    tmp = Path(features_path).with_name(f".{Path(features_path).name}.tmp.npy")
-    np.save(tmp, features)
-    tmp.replace(features_path)
+    with atomic_path(features_path) as tmp, tmp.open("wb") as handle:
+        np.save(handle, features)
     table = pd.DataFrame({"sample": np.arange(len(labels)), "label": labels.astype(int)})
     carried = _carried_columns(stores)
     if carried is not None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from volcdet.core.atomic import atomic_path
 from volcdet.core.random import Purpose, stream, torch_seed
 from volcdet.data.background import SIMULATED_GROUP
 from volcdet.learning.approaches import APPROACHES
@@ -201,11 +201,9 @@ def finetune(
     checkpoint = build_checkpoint(
         model, model.spec, transform, run_info, base["epoch"], base["val_loss"]
     )
-    Path(out_model).parent.mkdir(parents=True, exist_ok=True)
     save_atomic(checkpoint, Path(out_model))
-    tmp = Path(out_history).with_name(f".{Path(out_history).name}.tmp")
-    pd.DataFrame(history).to_csv(tmp, index=False)
-    os.replace(tmp, out_history)
+    with atomic_path(out_history) as tmp:
+        pd.DataFrame(history).to_csv(tmp, index=False)
     log.info(
         "%s: %d epochs over %d phase(s), final held-out loss %.4f",
         APPROACHES[approach][0],

@@ -30,8 +30,10 @@ from torch import nn
 from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
+from volcdet.core.atomic import atomic_path, write_text_atomic
 from volcdet.core.constants import FRINGE_MM
 from volcdet.core.errors import ModelFileError
+from volcdet.core.plotting import pyplot
 from volcdet.core.random import Purpose, stream, torch_seed
 from volcdet.data.stores import store_digest
 from volcdet.learning.checkpoints import (
@@ -309,11 +311,8 @@ def validate(
 
 
 def _plot_history(history: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """Loss and accuracy per epoch, training beside validation."""
+    plt = pyplot()
     epochs = [row["epoch"] for row in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
     ax_loss.plot(epochs, [r["train_loss"] for r in history], label="train")
@@ -324,7 +323,8 @@ def _plot_history(history: list[dict], path: Path) -> None:
     ax_acc.plot(epochs, [100 * r["val_accuracy"] for r in history], label="validation")
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)")
     ax_acc.legend()
-    fig.savefig(path, dpi=100)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
 
 
@@ -598,16 +598,16 @@ def _write_final_files(
 ) -> None:
     """``history.csv``, ``run_info.json`` and the training curve of a finished training."""
     _write_history(history, out_dir / "history.csv")
-    (out_dir / "run_info.json").write_text(
-        json.dumps({**run_info, "epochs": len(history), "best_val_loss": best_loss}, indent=2)
+    write_text_atomic(
+        out_dir / "run_info.json",
+        json.dumps({**run_info, "epochs": len(history), "best_val_loss": best_loss}, indent=2),
     )
     _plot_history(history, out_dir / "training_curve.png")
 
 
 def _write_history(history: list[dict], path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="") as handle:
+    """One CSV row per epoch, written atomically."""
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(history[0]) if history else ["epoch"])
         writer.writeheader()
         writer.writerows(history)
-    os.replace(tmp, path)
