@@ -127,7 +127,7 @@ def base_and_features(tmp_path_factory):
     torch.manual_seed(0)
     spec = ModelSpec("test_resnet", input_size_px=SIZE, hidden_units=32, dropout=0.2)
     model = VolcanoClassifier(spec).eval()
-    transform = InputTransform()
+    transform = InputTransform(pixel_size_m=200.0)
     save_atomic(build_checkpoint(model, spec, transform, {}, 1, 0.5), tmp / "base.pt")
     rng = np.random.default_rng(2)
     labels = np.arange(40) % 2

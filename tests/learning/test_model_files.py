@@ -58,7 +58,7 @@ def _one_line_naming(message: str, path: Path) -> None:
 def good_checkpoint(**changes: object) -> dict:
     torch.manual_seed(0)
     checkpoint = build_checkpoint(
-        VolcanoClassifier(SPEC).eval(), SPEC, InputTransform(), {}, 1, 0.1
+        VolcanoClassifier(SPEC).eval(), SPEC, InputTransform(pixel_size_m=200.0), {}, 1, 0.1
     )
     checkpoint.update(changes)
     return checkpoint
@@ -126,7 +126,13 @@ def test_crafted_resume_state_runs_nothing_in_training(tmp_path):
     cfg = TrainConfig(max_epochs=1, batch_size=4, device="cpu")
     with pytest.raises(ModelFileError, match="refused to load") as err:
         try:
-            fit([(tmp_path / "s.npy", tmp_path / "s.parquet")], SPEC, InputTransform(), cfg, out)
+            fit(
+                [(tmp_path / "s.npy", tmp_path / "s.parquet")],
+                SPEC,
+                InputTransform(pixel_size_m=200.0),
+                cfg,
+                out,
+            )
         finally:
             assert not marker.exists(), "loading last.pt ran its command"
     _one_line_naming(str(err.value), out / "last.pt")
@@ -236,7 +242,12 @@ def test_written_files_hold_plain_values_only(tmp_path):
     }
     path = tmp_path / "m.pt"
     checkpoint = build_checkpoint(
-        VolcanoClassifier(SPEC), SPEC, InputTransform(), run_info, np.int64(2), np.float32(0.5)
+        VolcanoClassifier(SPEC),
+        SPEC,
+        InputTransform(pixel_size_m=200.0),
+        run_info,
+        np.int64(2),
+        np.float32(0.5),
     )
     save_atomic(checkpoint, path)
     loaded = torch.load(path, weights_only=True)

@@ -71,7 +71,12 @@ def test_fp16_gradscaler_step_on_cpu():
 @pytest.mark.parametrize("mode", ["fp16", "bf16"])
 def test_reduced_precision_training_runs_on_cpu(stores, tmp_path, mode):
     history = fit(
-        stores, SPEC, InputTransform(), CFG, tmp_path / mode, precision=Precision(CPU, mode)
+        stores,
+        SPEC,
+        InputTransform(pixel_size_m=200.0),
+        CFG,
+        tmp_path / mode,
+        precision=Precision(CPU, mode),
     )
     assert len(history) == 2 and all(torch.isfinite(torch.tensor(r["train_loss"])) for r in history)
     info = (tmp_path / mode / "run_info.json").read_text()
@@ -80,8 +85,8 @@ def test_reduced_precision_training_runs_on_cpu(stores, tmp_path, mode):
 
 def test_two_trainings_of_the_same_config_give_identical_weights(stores, tmp_path):
     cfg = TrainConfig(**{**CFG.__dict__, "random_offset": True})
-    fit(stores, SPEC, InputTransform(), cfg, tmp_path / "a")
-    fit(stores, SPEC, InputTransform(), cfg, tmp_path / "b")
+    fit(stores, SPEC, InputTransform(pixel_size_m=200.0), cfg, tmp_path / "a")
+    fit(stores, SPEC, InputTransform(pixel_size_m=200.0), cfg, tmp_path / "b")
     a = load_checkpoint(tmp_path / "a/best.pt")
     b = load_checkpoint(tmp_path / "b/best.pt")
     assert a["run_info"]["deterministic"] is True and a["run_info"]["precision"] == "fp32"

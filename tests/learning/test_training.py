@@ -16,7 +16,7 @@ from volcdet.learning.transforms import InputTransform
 
 SIZE = 64
 SPEC = ModelSpec(backbone="test_resnet", input_size_px=SIZE, hidden_units=16, dropout=0.1)
-TRANSFORM = InputTransform(channels=3)
+TRANSFORM = InputTransform(channels=3, pixel_size_m=200.0)
 
 
 def _tiny_store(tmp_path, n=160, seed=0):

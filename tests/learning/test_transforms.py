@@ -10,8 +10,8 @@ from volcdet.core.constants import FRINGE_MM
 from volcdet.core.errors import ModelFileError
 from volcdet.learning.transforms import InputTransform, circular_mean_phase
 
-RAW = InputTransform(channels=3, reference="none")
-REFERENCED = InputTransform(channels=3)
+RAW = InputTransform(channels=3, reference="none", pixel_size_m=200.0)
+REFERENCED = InputTransform(channels=3, pixel_size_m=200.0)
 
 
 def _fields(n=6, size=64, seed=0):
@@ -42,7 +42,7 @@ def test_raw_transform_wraps_one_fringe_to_the_same_value():
 @pytest.mark.parametrize("downsample", [1, 2])
 def test_referenced_input_does_not_depend_on_a_constant(downsample):
     fields = _fields()
-    transform = InputTransform(downsample=downsample)
+    transform = InputTransform(downsample=downsample, pixel_size_m=200.0)
     base = transform(fields)
     for constant in np.linspace(-40.0, 40.0, 17):
         shifted = transform(fields + np.float32(constant))
@@ -81,7 +81,9 @@ def test_model_files_without_reference_keep_the_raw_transform(tmp_path):
     assert model_from_checkpoint(tmp_path / "new.pt")[1] == REFERENCED
     del checkpoint["transform"]["reference"]
     save_atomic(checkpoint, tmp_path / "old.pt")
-    assert model_from_checkpoint(tmp_path / "old.pt")[1] == InputTransform(reference="none")
+    assert model_from_checkpoint(tmp_path / "old.pt")[1] == InputTransform(
+        reference="none", pixel_size_m=200.0
+    )
     checkpoint["transform"]["reference"] = "median"
     save_atomic(checkpoint, tmp_path / "bad.pt")
     with pytest.raises(
@@ -89,7 +91,27 @@ def test_model_files_without_reference_keep_the_raw_transform(tmp_path):
     ):
         model_from_checkpoint(tmp_path / "bad.pt")
     with pytest.raises(ValueError, match="input reference 'median' is not one of"):
-        InputTransform(reference="median")
+        InputTransform(reference="median", pixel_size_m=200.0)
+
+
+def test_pixel_size_is_required_and_older_model_files_read_as_200_m(tmp_path):
+    """The pixel size has no default; files written before it was recorded were trained at
+    200 m and keep it."""
+    from volcdet.learning.checkpoints import build_checkpoint, model_from_checkpoint, save_atomic
+    from volcdet.learning.model import ModelSpec, VolcanoClassifier
+
+    with pytest.raises(TypeError, match="pixel_size_m"):
+        InputTransform(channels=3)
+    coarse = InputTransform(channels=3, pixel_size_m=400.0)
+    spec = ModelSpec("test_resnet", input_size_px=16, hidden_units=4, dropout=0.0)
+    checkpoint = build_checkpoint(VolcanoClassifier(spec), spec, coarse, {}, 1, 0.1)
+    save_atomic(checkpoint, tmp_path / "new.pt")
+    assert model_from_checkpoint(tmp_path / "new.pt")[1].pixel_size_m == 400.0
+    del checkpoint["transform"]["pixel_size_m"]
+    save_atomic(checkpoint, tmp_path / "old.pt")
+    assert model_from_checkpoint(tmp_path / "old.pt")[1] == InputTransform(
+        channels=3, pixel_size_m=200.0
+    )
 
 
 #: Largest change of a trained model's probability under an added constant: the referenced input
@@ -118,8 +140,10 @@ def test_trained_model_probabilities_do_not_depend_on_a_constant(trained_model_f
 def test_validity_channel_tells_no_data_from_zero_phase(downsample):
     d = np.zeros((1, 8, 8), np.float32)
     d[0, :, :4] = np.nan
-    plain = InputTransform(channels=3, downsample=downsample)(d)
-    with_mask = InputTransform(channels=3, downsample=downsample, validity_channel=True)(d)
+    plain = InputTransform(channels=3, downsample=downsample, pixel_size_m=200.0)(d)
+    with_mask = InputTransform(
+        channels=3, downsample=downsample, validity_channel=True, pixel_size_m=200.0
+    )(d)
     # Without the mask no data and zero phase look alike; with it the last channel differs.
     assert torch.equal(plain[0, 0], plain[0, 2])
     assert torch.equal(with_mask[:, :2], plain[:, :2])
@@ -128,4 +152,4 @@ def test_validity_channel_tells_no_data_from_zero_phase(downsample):
     expected[:, cols // 2 :] = 1.0
     assert torch.equal(with_mask[0, 2], expected)
     with pytest.raises(ValueError, match="at least 2 input channels"):
-        InputTransform(channels=1, validity_channel=True)
+        InputTransform(channels=1, validity_channel=True, pixel_size_m=200.0)

@@ -29,6 +29,9 @@ from volcdet.learning.transforms import InputTransform
 CHECKPOINT_FORMAT = "volcdet-model/1"
 #: Entries every model file holds.
 CHECKPOINT_KEYS = ("format", "model_spec", "transform", "state_dict", "threshold", "run_info")
+#: The pixel size of model files written before the transform recorded it: they were all
+#: trained on the 200 m grids of the configuration of the time.
+LEGACY_PIXEL_SIZE_M = 200.0
 #: Files written before run info held plain strings store ``torch.__version__`` as a TorchVersion,
 #: a ``str`` subclass without code: the only non-plain type a volcdet file may contain.
 _LEGACY_SAFE_GLOBALS = [TorchVersion]
@@ -185,8 +188,8 @@ def model_from_checkpoint(path: Path) -> tuple[VolcanoClassifier, InputTransform
     entry = checkpoint["transform"]
     if isinstance(entry, dict):
         # Model files from before the input reference existed have no ``reference``: they saw
-        # the plain wrap.
-        entry = {"reference": "none", **entry}
+        # the plain wrap; those from before the pixel size was recorded were trained at 200 m.
+        entry = {"reference": "none", "pixel_size_m": LEGACY_PIXEL_SIZE_M, **entry}
     transform = _from_dict(InputTransform, entry, "transform", path)
     problem = unknown_backbone(spec.backbone)
     if problem:

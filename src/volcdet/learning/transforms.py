@@ -24,7 +24,7 @@ of a window can be no data. Model files written before it existed read as ``Fals
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -40,15 +40,16 @@ REFERENCES: tuple[Reference, ...] = ("circular_mean", "none")
 class InputTransform:
     """Displacement (mm, shape (B, H, W) or (H, W)) to a float32 tensor (B, C, H, W).
 
-    ``pixel_size_m`` is the pixel size of the displacement grids the model was trained on; the
-    transform does not resample, so anything scanning a map must bring it to this pixel size.
+    ``pixel_size_m`` (required, by keyword) is the pixel size of the displacement grids the
+    model was trained on; the transform does not resample, so anything scanning a map must
+    bring it to this pixel size.
     """
 
     channels: int = 3
     nan_value: float = 0.0
     wavelength_mm: float = SENTINEL1_WAVELENGTH_MM
     downsample: int = 1
-    pixel_size_m: float = 200.0
+    pixel_size_m: float = field(kw_only=True)
     reference: Reference = "circular_mean"
     validity_channel: bool = False
 
