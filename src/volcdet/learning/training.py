@@ -250,6 +250,7 @@ def evaluate_logits(
 
 
 def _bce(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Mean binary cross-entropy of logits against labels."""
     return float(
         nn.functional.binary_cross_entropy_with_logits(
             torch.from_numpy(logits), torch.from_numpy(labels)
@@ -531,6 +532,7 @@ def _run_info(
 
 
 def _log_epoch(row: dict, improved: bool) -> None:
+    """One log line per epoch, marked "(best)" when it improved the validation loss."""
     log.info(
         "epoch %d: train loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% | %.1f img/s%s",
         row["epoch"],
