@@ -74,7 +74,7 @@ def main() -> None:
             from volcdet.demo.region import DemoRegionSpec, generate_demo_region
 
             region = Path(tmp) / "demo"
-            generate_demo_region(region, DemoRegionSpec())
+            generate_demo_region(region, DemoRegionSpec(pixel_size_m=200.0))
         n_ifg = len(pd.read_csv(region / "interferograms.csv"))
         print(f"region checks, {region} ({n_ifg} interferograms):")
         print("  tables only:", timed(lambda: load_region(region, check_rasters=False)))

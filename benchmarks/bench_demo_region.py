@@ -26,7 +26,7 @@ def timed(label: str, fn):
 
 
 def main() -> None:
-    spec = DemoRegionSpec()
+    spec = DemoRegionSpec(pixel_size_m=200.0)
     print(
         f"grid {spec.rows} x {spec.cols}, tracks {spec.track_width_px} px wide, "
         f"{spec.epochs_per_track} acquisitions per track"

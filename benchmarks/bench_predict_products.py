@@ -82,7 +82,12 @@ def main() -> None:
         spec = ModelSpec("resnet10t", input_size_px=64)
         save_atomic(
             build_checkpoint(
-                VolcanoClassifier(spec).eval(), spec, InputTransform(downsample=4), {}, 0, 0.0
+                VolcanoClassifier(spec).eval(),
+                spec,
+                InputTransform(downsample=4, pixel_size_m=200.0),
+                {},
+                0,
+                0.0,
             ),
             tmp / "model.pt",
         )

@@ -50,7 +50,9 @@ def main() -> None:
             models.append(("demo FT4_last (resnet10t, 128 px input)", DEMO_MODEL))
         spec = ModelSpec("inception_resnet_v2", input_size_px=256)
         save_atomic(
-            build_checkpoint(VolcanoClassifier(spec).eval(), spec, InputTransform(), {}, 0, 0.0),
+            build_checkpoint(
+                VolcanoClassifier(spec).eval(), spec, InputTransform(pixel_size_m=200.0), {}, 0, 0.0
+            ),
             tmp / "irv2.pt",
         )
         models.append(("inception_resnet_v2, 256 px input", tmp / "irv2.pt"))

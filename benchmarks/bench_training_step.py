@@ -49,7 +49,7 @@ def bench(
     )
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    transform = InputTransform(downsample=downsample)
+    transform = InputTransform(downsample=downsample, pixel_size_m=200.0)
     dataset = StoreDataset([store])
     x_mem = transform(torch.randn(batch, 256, 256) * 30).contiguous(
         memory_format=precision.memory_format

@@ -81,7 +81,13 @@ def simulate_sets(base: Path, out: Path, samples: int, noise: NoiseSpec) -> list
                 load_atmosphere_parameters(
                     base / "results/variograms/atmosphere.json", los["pass"]
                 ),
-                SimulationSpec(samples=samples, min_amplitude_mm=minimum, seed=SEED, noise=noise),
+                SimulationSpec(
+                    samples=samples,
+                    pixel_size_m=200.0,
+                    min_amplitude_mm=minimum,
+                    seed=SEED,
+                    noise=noise,
+                ),
                 array,
                 table,
                 inputs,
@@ -116,7 +122,7 @@ def evaluate(model_path: Path, stores, base: Path, offsets_n: int) -> dict:
     result["val_n_small"] = int(small.sum())
     result["val_tpr"] = float((p_val[labels == 1] >= 0.5).mean())
     negatives = val[labels == 0][:offsets_n]
-    probe = probe_negatives(ProbeSpec(negatives=offsets_n, seed=SEED))
+    probe = probe_negatives(ProbeSpec(negatives=offsets_n, pixel_size_m=200.0, seed=SEED))
     for name, base_patches in (("val_negatives", negatives), ("probe_negatives", probe)):
         result[f"{name}_flagged_by_offset"] = [
             round(
@@ -178,7 +184,7 @@ def main() -> None:
             fit(
                 stores,
                 ModelSpec("resnet10t", input_size_px=256 // args.downsample),
-                InputTransform(downsample=args.downsample, reference=reference),
+                InputTransform(downsample=args.downsample, reference=reference, pixel_size_m=200.0),
                 TrainConfig(
                     max_epochs=args.epochs,
                     early_stopping_patience=args.epochs,

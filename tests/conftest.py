@@ -127,7 +127,7 @@ def trained_model_file(tmp_path_factory) -> Path:
     fit(
         [(folder / "s.npy", folder / "s.parquet")],
         ModelSpec(backbone="test_resnet", input_size_px=64, hidden_units=16, dropout=0.1),
-        InputTransform(channels=3),
+        InputTransform(channels=3, pixel_size_m=200.0),
         TrainConfig(max_epochs=4, batch_size=16, learning_rate=3e-3, seed=5, device="cpu"),
         folder / "run",
     )

@@ -18,6 +18,7 @@ from volcdet.demo.spec import DEMO_TRACKS, DemoRegionSpec
 from volcdet.demo.timeseries import linear_rate
 
 TINY = {
+    "pixel_size_m": 200.0,
     "rows": 768,
     "cols": 1024,
     "track_width_px": 768,
@@ -156,7 +157,9 @@ def test_interferograms_are_epoch_differences_of_the_same_series(two_regions, sp
 def test_velocity_noise_is_that_of_real_stacks():
     """With the default 130 acquisitions, velocity minus the true ground rate per 128 px tile
     (25.6 km) has a std of 0.1-1.5 mm/yr (physics notes 1.2), smaller on descending tracks."""
-    spec = DemoRegionSpec(**TINY | {"epochs_per_track": DemoRegionSpec().epochs_per_track})
+    spec = DemoRegionSpec(
+        **TINY | {"epochs_per_track": DemoRegionSpec(pixel_size_m=200.0).epochs_per_track}
+    )
     scene = build_scene(spec)
     medians: dict[str, list[float]] = {"ascending": [], "descending": []}
     for track_id, pass_direction in DEMO_TRACKS:

@@ -18,6 +18,7 @@ from volcdet.demo.volcanoes import (
 )
 
 TINY = {
+    "pixel_size_m": 200.0,
     "rows": 768,
     "cols": 1024,
     "track_width_px": 768,
@@ -30,7 +31,7 @@ TINY = {
 
 @pytest.fixture(scope="module")
 def default_layout():
-    return build_layout(DemoRegionSpec())
+    return build_layout(DemoRegionSpec(pixel_size_m=200.0))
 
 
 def _deforming(layout):
@@ -56,7 +57,11 @@ def test_volcano_count_scales_with_the_region():
 
 @pytest.mark.parametrize(
     "spec",
-    [DemoRegionSpec(seed=3), DemoRegionSpec(**TINY), DemoRegionSpec(seed=5, **TINY)],
+    [
+        DemoRegionSpec(seed=3, pixel_size_m=200.0),
+        DemoRegionSpec(**TINY),
+        DemoRegionSpec(seed=5, **TINY),
+    ],
     ids=["default-seed3", "tiny-seed20231", "tiny-seed5"],
 )
 def test_no_deforming_volcano_or_footprint_reaches_another_ones_frame(spec):
@@ -111,7 +116,7 @@ def test_catalogued_rates_and_senses(default_layout):
 
 def test_footprints_are_where_the_signal_is(default_layout):
     """|u| reaches 20% of its peak near the footprint's edge and not beyond it."""
-    spec = DemoRegionSpec()
+    spec = DemoRegionSpec(pixel_size_m=200.0)
     enu = default_layout.volcanic_enu_mm_yr
     magnitude = np.sqrt((enu.astype(np.float64) ** 2).sum(axis=0))
     rr, cc = np.ogrid[0 : spec.rows, 0 : spec.cols]
@@ -137,7 +142,7 @@ def test_confounders_inside_and_outside_the_roi(default_layout):
     for c in default_layout.confounders:
         assert c.in_roi == (col0 <= c.col < col1)
     # confounders keep clear of the deforming footprints
-    km = 1000.0 / DemoRegionSpec().pixel_size_m
+    km = 1000.0 / DemoRegionSpec(pixel_size_m=200.0).pixel_size_m
     for c in default_layout.confounders:
         for v in _deforming(default_layout):
             gap = np.hypot(c.row - v.row, c.col - v.col) / km

@@ -73,7 +73,7 @@ def test_plateau_is_one_sharp_edged_region():
 
 
 def test_stratified_probe_is_skipped_without_a_dem():
-    probes = negative_probes(ProbeSpec(size_px=32), None)
+    probes = negative_probes(ProbeSpec(size_px=32, pixel_size_m=200.0), None)
     skipped = [p for p in probes if p[2] is None]
     assert [p[0] for p in skipped] == ["stratified", "stratified"]
     assert all("no dem.tif" in p[3] for p in skipped)
@@ -81,7 +81,7 @@ def test_stratified_probe_is_skipped_without_a_dem():
 
 
 def test_negatives_are_the_same_for_every_call():
-    spec = ProbeSpec(negatives=4, size_px=32, seed=5)
+    spec = ProbeSpec(negatives=4, size_px=32, pixel_size_m=200.0, seed=5)
     np.testing.assert_array_equal(probe_negatives(spec), probe_negatives(spec))
 
 
@@ -89,7 +89,10 @@ def _model(path, size, seed):
     torch.manual_seed(seed)
     spec = ModelSpec("test_resnet", input_size_px=size, hidden_units=8, dropout=0.0)
     save_atomic(
-        build_checkpoint(VolcanoClassifier(spec).eval(), spec, InputTransform(), {}, 1, 0.1), path
+        build_checkpoint(
+            VolcanoClassifier(spec).eval(), spec, InputTransform(pixel_size_m=200.0), {}, 1, 0.1
+        ),
+        path,
     )
     return path
 
@@ -103,7 +106,7 @@ def test_probe_table_of_every_model(tmp_path):
     )
     dem = np.random.default_rng(0).normal(4000.0, 300.0, (48, 48))
     write_geotiff(tmp_path / "dem.tif", dem, small_grid(48, 48))
-    probe_spec = ProbeSpec(negatives=6, positives=4, size_px=size, seed=2)
+    probe_spec = ProbeSpec(negatives=6, positives=4, size_px=size, pixel_size_m=200.0, seed=2)
     table = run_probes(
         models, (tmp_path / "t.npy", tmp_path / "t.parquet"), tmp_path / "dem.tif", probe_spec
     )
@@ -149,7 +152,7 @@ def test_models_of_one_backbone_share_one_pass_of_features(tmp_path):
     save_atomic(build_checkpoint(model, model.spec, transform, {}, 1, 0.1), tmp_path / "tuned.pt")
     groups = _load_groups({"base": base, "tuned": tmp_path / "tuned.pt"})
     assert len(groups) == 1
-    patches = probe_negatives(ProbeSpec(negatives=5, size_px=size, seed=1))
+    patches = probe_negatives(ProbeSpec(negatives=5, size_px=size, pixel_size_m=200.0, seed=1))
     scorer, heads = groups[0]
     features = scorer.features(patches)
     for name, path in (("base", base), ("tuned", tmp_path / "tuned.pt")):

@@ -72,6 +72,7 @@ SPEC = SensitivitySpec(
     samples_per_cell=3,
     holdout_fraction=0.25,
     seed=9,
+    pixel_size_m=200.0,
 )
 
 
@@ -194,6 +195,7 @@ def test_clipped_injections_hold_the_pairs_that_fit_the_clip(tmp_path):
         holdout_fraction=0.25,
         seed=9,
         clip_sides_km=(3.2, 6.0),
+        pixel_size_m=200.0,
     )
     build_sensitivity_set(
         background, LOS, families, spec, tmp_path / "s.npy", tmp_path / "s.parquet"

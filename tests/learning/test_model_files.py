@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -272,12 +273,15 @@ def test_model_files_of_earlier_versions_still_load(tmp_path):
     )
 
 
-def test_saved_model_files_do_not_depend_on_their_name(tmp_path):
-    """Model ids hash the file's bytes: the same model saved under two names is one file."""
+def test_a_saved_model_file_holds_no_run_specific_name(tmp_path):
+    """Model ids hash the file's bytes: the same model under the same name is the same file in
+    every run (torch names the folder inside the zip after the file it writes)."""
     checkpoint = good_checkpoint()
-    save_atomic(checkpoint, tmp_path / "a.pt")
-    save_atomic(checkpoint, tmp_path / "sub" / "other_name.pt")
-    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "sub/other_name.pt").read_bytes()
+    save_atomic(checkpoint, tmp_path / "a" / "model.pt")
+    save_atomic(checkpoint, tmp_path / "b" / "model.pt")
+    assert (tmp_path / "a/model.pt").read_bytes() == (tmp_path / "b/model.pt").read_bytes()
+    with zipfile.ZipFile(tmp_path / "a" / "model.pt") as archive:
+        assert {name.split("/")[0] for name in archive.namelist()} == {".model.pt"}
 
 
 def test_a_failed_save_keeps_the_old_file_and_leaves_no_temporary(tmp_path):

@@ -20,15 +20,16 @@ def temporary_path(path: Path) -> Path:
 
 
 @contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path to write; it replaces ``path`` only if the block succeeds.
+def atomic_path(path: Path, temporary: Path | None = None) -> Iterator[Path]:
+    """Yield a temporary path to write (``temporary``, else ``temporary_path(path)``); it
+    replaces ``path`` only if the block succeeds.
 
     The parent folder is created; on any exception the temporary file is removed and the
     target is left as it was.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_path(path)
+    tmp = Path(temporary) if temporary is not None else temporary_path(path)
     try:
         yield tmp
         os.replace(tmp, path)

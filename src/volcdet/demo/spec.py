@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numpy as np
@@ -57,7 +57,7 @@ class DemoRegionSpec:
     rows: int = 1792
     cols: int = 2304
     track_width_px: int = 1536
-    pixel_size_m: float = 200.0
+    pixel_size_m: float = field(kw_only=True)
     frame_size_px: int = 512
     epochs_per_track: int = 130
     interferograms_per_track: int = 6

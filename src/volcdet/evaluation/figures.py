@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from volcdet.core.phase import wrapped_phase_from_displacement
+from volcdet.core.plotting import pyplot
 from volcdet.core.random import Purpose, stream
 from volcdet.data.stores import open_store
 
@@ -59,6 +56,7 @@ def patch_gallery(
         ),
         ("background (slope signal)", background, bg_meta, _pick(bg_meta, n_per_row, rng)),
     ]
+    plt = pyplot()
     fig, axes = plt.subplots(
         3, n_per_row, figsize=(2.2 * n_per_row, 7.6), squeeze=False, layout="constrained"
     )
@@ -97,6 +95,7 @@ def simulation_gallery(stores: list[tuple[Path, Path]], out_png: Path, seed: int
     found = {k for _, meta in opened for k in meta.source_kind.unique() if k != "none"}
     kinds = [*sorted(found), "none"]
     passes = ["ascending", "descending"]
+    plt = pyplot()
     fig, axes = plt.subplots(
         len(passes),
         len(kinds),

@@ -14,6 +14,7 @@ import pandas as pd
 import torch
 
 from volcdet.core.phase import wrapped_phase_from_displacement
+from volcdet.core.plotting import pyplot
 from volcdet.data.stores import open_store
 from volcdet.learning.checkpoints import model_from_checkpoint
 from volcdet.learning.model import VolcanoClassifier
@@ -50,10 +51,7 @@ def gradcam_panels(
     top_k: int = 4,
 ) -> pd.DataFrame:
     """Figure: the top-k false and true positives (one per frame) with their Grad-CAM maps."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     model, transform, _ = model_from_checkpoint(model_path)
     patches, meta = open_store(*test_store)

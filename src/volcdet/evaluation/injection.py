@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -145,7 +145,7 @@ class SensitivitySpec:
     holdout_fraction: float
     seed: int
     clip_sides_km: tuple[float, ...] = ()
-    pixel_size_m: float = 200.0
+    pixel_size_m: float = field(kw_only=True)
 
 
 #: Share of the peak |LOS| that bounds a footprint (the demo catalogue's rule).

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from volcdet.core.plotting import pyplot
+
 THRESHOLD = 0.5
 METRIC_COLUMNS = ("TPR", "FPR", "AUC ROC", "Accuracy", "Precision", "F1", "Volcanoes")
 
@@ -77,10 +79,7 @@ def to_markdown(table: pd.DataFrame) -> str:
 
 def plot_roc(curves: list[tuple[str, np.ndarray, np.ndarray]], out_png: Path, title: str) -> None:
     """ROC curves (labels, probabilities per model) with the 0.5-threshold point marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(5.2, 5.0), layout="constrained")
     for name, labels, probabilities in curves:

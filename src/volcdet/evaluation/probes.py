@@ -23,7 +23,7 @@ model's frozen backbone) are scored on one pass of backbone features.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +73,7 @@ class ProbeSpec:
     negatives: int = 128
     positives: int = 64
     size_px: int = 256
-    pixel_size_m: float = 200.0
+    pixel_size_m: float = field(kw_only=True)
     noise_mm: tuple[tuple[float, float], ...] = ((8.299, 1.9365), (4.6025, 0.1719))
     noise_statistic: str = "peak"
     seed: int = 0

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from volcdet.core.plotting import pyplot
 from volcdet.data.stores import read_table_attrs
 from volcdet.evaluation.injection import FULL_WINDOW
 from volcdet.evaluation.metrics import to_markdown
@@ -221,10 +222,7 @@ def sensitivity_markdown(
 
 def plot_sensitivity(curves: pd.DataFrame, names: dict[str, str], out_png: Path) -> None:
     """Detection share against rate: one row of panels per family, one column per depth bin."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     families = list(dict.fromkeys(curves.family))
     bins = list(dict.fromkeys(curves.depth_bin))

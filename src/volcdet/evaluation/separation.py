@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from volcdet.core.plotting import pyplot
 from volcdet.evaluation.bootstrap import (
     auc_with_interval,
     frame_resample_weights,
@@ -211,22 +212,13 @@ def separation_markdown(table: pd.DataFrame) -> str:
     return to_markdown(shown)
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_frame_roc(
     names: dict[str, str], predictions: dict[str, pd.DataFrame], out_png: Path
 ) -> None:
     """ROC over frames (max probability in the frame) of every model, threshold point marked."""
     from sklearn.metrics import roc_curve
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.2, 5.0), layout="constrained")
     for model, name in names.items():
         frame = predictions[model]
@@ -261,7 +253,7 @@ def plot_frame_roc(
 
 def plot_footprint_sweep(names: dict[str, str], sweep: pd.DataFrame, out_png: Path) -> None:
     """AUC of every model against the containment threshold of the test labels."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 4.2), layout="constrained")
     for model, name in names.items():
         rows = sweep[sweep.model == model]

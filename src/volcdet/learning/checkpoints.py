@@ -78,9 +78,11 @@ def plain(value: object, where: str = "value") -> object:
 
 def save_atomic(obj: object, path: Path) -> None:
     """torch.save to a temporary name, then rename (``volcdet.core.atomic``): a kill never leaves
-    a half-written file. Saved through a stream, so the bytes do not depend on the file's name."""
-    with atomic_path(path) as tmp, tmp.open("wb") as handle:
-        torch.save(obj, handle)
+    a half-written file. The temporary name is fixed, ``.{name}.tmp``, because torch names the
+    folder inside the file after it: the same weights give the same bytes on every run."""
+    path = Path(path)
+    with atomic_path(path, path.with_name(f".{path.name}.tmp")) as tmp:
+        torch.save(obj, tmp)
 
 
 def _first_line(err: BaseException) -> str:

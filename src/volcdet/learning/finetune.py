@@ -75,14 +75,12 @@ def train_head_one_epoch(
     optimizer: torch.optim.Optimizer,
     order_generator: torch.Generator,
     batch_size: int,
-    dropout_seed: int,
 ) -> None:
     """One pass over the cached features in an order drawn from ``order_generator``, head in
-    train mode (dropout drawn from ``dropout_seed``) and the backbone in inference mode."""
+    train mode (dropout from torch's global generator, seeded by the caller) and the backbone in inference mode."""
     model.train()
     model.backbone.eval()
     order = torch.randperm(len(train[1]), generator=order_generator)
-    torch.manual_seed(dropout_seed)
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
         loss = nn.functional.binary_cross_entropy_with_logits(
@@ -108,8 +106,8 @@ def train_phase(
     stopping = EarlyStopping(cfg.early_stopping_patience, min_delta=1e-7)
     best_state, history = None, []
     for epoch in range(1, cfg.max_epochs + 1):
-        dropout_seed = torch_seed(cfg.seed, Purpose.FINETUNE_DROPOUT, phase, epoch)
-        train_head_one_epoch(model, train, optimizer, generator, cfg.batch_size, dropout_seed)
+        torch.manual_seed(torch_seed(cfg.seed, Purpose.FINETUNE_DROPOUT, phase, epoch))
+        train_head_one_epoch(model, train, optimizer, generator, cfg.batch_size)
         holdout_loss = head_loss(model, *holdout)
         history.append(
             {

@@ -167,6 +167,34 @@ def load_region_noise_inputs(
     return RegionNoiseInputs(mask_bank=bank, dem_m=dem)
 
 
+def _stratified_mm(
+    shape: tuple[int, ...],
+    rng: np.random.Generator,
+    spec: StratifiedSpec,
+    inputs: RegionNoiseInputs,
+) -> tuple[np.ndarray, float]:
+    """A stratified delay on a DEM cutout (near a peak with probability ``peak_share``) and its
+    coefficient in mm per km of height."""
+    if spec.peak_share > 0:
+        cutout = dem_cutout(inputs.dem_m, shape[0], rng, inputs.dem_peaks, spec.peak_share)
+        k = float(rng.normal(0.0, spec.coefficient_mm_per_km))
+        return stratified_delay_mm(cutout, k), k
+    delay, info = draw_stratified_delay(inputs.dem_m, shape[0], rng, spec.coefficient_mm_per_km)
+    return delay, info["coefficient_mm_per_km"]
+
+
+def _slope_creep_mm(
+    shape: tuple[int, ...],
+    pixel_size_m: float,
+    rng: np.random.Generator,
+    spec: SlopeCreepSpec,
+    inputs: RegionNoiseInputs,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Downslope creep on a DEM cutout, seen along the LOS, and its draw."""
+    cutout = dem_cutout(inputs.dem_m, shape[0], rng, inputs.dem_peaks, spec.peak_share)
+    return downslope_creep_mm(cutout, pixel_size_m, inputs.los_enu, rng, spec)
+
+
 def add_realistic_noise(
     patch_mm: np.ndarray,
     rng: np.random.Generator,
@@ -206,18 +234,8 @@ def add_realistic_noise(
         out += ramp
         meta["noise_ramp_mm"] = info["peak_to_peak_mm"]
     if stratified_rng.random() < spec.stratified.probability and inputs.dem_m is not None:
-        if spec.stratified.peak_share > 0:
-            cutout = dem_cutout(
-                inputs.dem_m, shape[0], stratified_rng, inputs.dem_peaks, spec.stratified.peak_share
-            )
-            k = float(stratified_rng.normal(0.0, spec.stratified.coefficient_mm_per_km))
-            out += stratified_delay_mm(cutout, k)
-        else:
-            delay, info = draw_stratified_delay(
-                inputs.dem_m, shape[0], stratified_rng, spec.stratified.coefficient_mm_per_km
-            )
-            out += delay
-            k = info["coefficient_mm_per_km"]
+        delay, k = _stratified_mm(shape, stratified_rng, spec.stratified, inputs)
+        out += delay
         meta["noise_stratified_mm_per_km"] = k
     if speckle_rng.random() < spec.speckle.probability:
         speckle, info = speckle_mm(
@@ -233,15 +251,13 @@ def add_realistic_noise(
         basins, info = flat_basins_mm(shape, pixel_size_m, basin_rng, spec.flat_basin, inputs.dem_m)
         out += basins
         meta["noise_flat_basin_mm"] = info["largest_mm"]
-    creep = spec.slope_creep
     if (
-        creep_rng.random() < creep.probability
+        creep_rng.random() < spec.slope_creep.probability
         and inputs.dem_m is not None
         and inputs.los_enu is not None
     ):
-        cutout = dem_cutout(inputs.dem_m, shape[0], creep_rng, inputs.dem_peaks, creep.peak_share)
-        field, info = downslope_creep_mm(cutout, pixel_size_m, inputs.los_enu, creep_rng, creep)
-        out += field
+        creep_mm, info = _slope_creep_mm(shape, pixel_size_m, creep_rng, spec.slope_creep, inputs)
+        out += creep_mm
         meta["noise_slope_creep_mm"] = info["magnitude_mm"]
     if step_rng.random() < spec.unwrapping_step.probability:
         step, info = unwrapping_step_mm(shape, pixel_size_m, step_rng)

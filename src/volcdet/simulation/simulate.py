@@ -38,7 +38,7 @@ class SimulationSpec:
 
     samples: int
     size_px: int = 256
-    pixel_size_m: float = 200.0
+    pixel_size_m: float = field(kw_only=True)
     min_amplitude_mm: float = 15.0
     max_amplitude_mm: float = 100.0
     deflation_fraction: float = 0.2
@@ -57,6 +57,41 @@ def effective_min_amplitude_mm(spec: SimulationSpec, noise_mm: tuple[float, floa
             floor,
         )
     return max(spec.min_amplitude_mm, floor)
+
+
+NO_SOURCE_ROW: dict[str, object] = {
+    "amplitude_mm": 0.0,
+    "source_index": -1,
+    "source_kind": "none",
+    "symmetry": -1,
+    "source_depth_m": np.nan,
+}
+
+
+def _draw_source_mm(
+    library: SourceLibrary,
+    index: int,
+    los_vector: np.ndarray,
+    min_amp: float,
+    spec: SimulationSpec,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, dict[str, object]]:
+    """Library source ``index`` under a random symmetry, projected on the LOS and scaled to a
+    log-uniform peak LOS amplitude with a random sign (paper section 2.2), with its table row."""
+    transform = int(rng.integers(8))
+    enu_mm = dihedral_enu(library[index], transform)
+    los_field = np.tensordot(los_vector, enu_mm, axes=1)
+    amplitude = float(np.exp(rng.uniform(np.log(min_amp), np.log(spec.max_amplitude_mm))))
+    sign = -1.0 if rng.random() < spec.deflation_fraction else 1.0
+    source = library.table.iloc[index]
+    row = {
+        "amplitude_mm": sign * amplitude,
+        "source_index": index,
+        "source_kind": source["kind"],
+        "symmetry": transform,
+        "source_depth_m": source["depth_m"],
+    }
+    return sign * amplitude * los_field / np.abs(los_field).max(), row
 
 
 def simulate_los_set(
@@ -103,31 +138,13 @@ def simulate_los_set(
                 }
                 patch = noise[k]
                 if labels[i]:
-                    index = int(next(sources))
-                    transform = int(rng.integers(8))
-                    field = dihedral_enu(library[index], transform)
-                    los_field = np.tensordot(los_vector, field, axes=1)
-                    amplitude = float(
-                        np.exp(rng.uniform(np.log(min_amp), np.log(spec.max_amplitude_mm)))
+                    source_mm, source_row = _draw_source_mm(
+                        library, int(next(sources)), los_vector, min_amp, spec, rng
                     )
-                    sign = -1.0 if rng.random() < spec.deflation_fraction else 1.0
-                    patch = patch + sign * amplitude * los_field / np.abs(los_field).max()
-                    source = library.table.iloc[index]
-                    row |= {
-                        "amplitude_mm": sign * amplitude,
-                        "source_index": index,
-                        "source_kind": source["kind"],
-                        "symmetry": transform,
-                        "source_depth_m": source["depth_m"],
-                    }
+                    patch = patch + source_mm
+                    row |= source_row
                 else:
-                    row |= {
-                        "amplitude_mm": 0.0,
-                        "source_index": -1,
-                        "source_kind": "none",
-                        "symmetry": -1,
-                        "source_depth_m": np.nan,
-                    }
+                    row |= NO_SOURCE_ROW
                 patch, noise_meta = add_realistic_noise(
                     patch,
                     stream(spec.seed, Purpose.SIMULATION_NOISE, int(los["los_set"]), i),

@@ -38,6 +38,7 @@ import scipy.fft
 from scipy.optimize import least_squares
 
 from volcdet.core.errors import RegionError
+from volcdet.core.plotting import pyplot
 from volcdet.simulation.random_fields import covariance
 
 log = logging.getLogger(__name__)
@@ -341,10 +342,7 @@ def plot_variogram_fits(
 ) -> None:
     """PNG of a few empirical semivariograms (dots) with their fitted models (lines), both
     passes represented; a placeholder panel says so when nothing was fitted."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     ok = table[table.status == STATUS_OK]
     per_pass = max(1, n_plots // max(ok["pass"].nunique(), 1))
