@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -122,6 +125,53 @@ def test_rerun_has_nothing_to_do(demo_run):
     result = snakemake(demo_run, "--dry-run")
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def documented_stores() -> list[tuple[re.Pattern[str], set[str]]]:
+    """(path pattern, words of "read by") of each row of the stores table in
+    docs/architecture.md; ``<name>`` and ``*`` stand for one path part, ``{a,b}`` for either."""
+    rows = []
+    for line in (REPO / "docs/architecture.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or not cells[0].startswith("`"):
+            continue
+        pattern = re.escape(cells[0].strip("`"))
+        pattern = re.sub(r"<[^>]+>|\\\*", "[^/]+", pattern)
+        pattern = re.sub(r"\\\{([^}]*)\\\}", lambda m: "(" + m[1].replace(",", "|") + ")", pattern)
+        pattern = pattern.replace(r"\.\.\.", ".*")
+        if pattern.endswith("/"):
+            pattern += ".*"
+        rows.append((re.compile(pattern), set(re.findall(r"[a-z_]+", cells[2]))))
+    return rows
+
+
+def store_readers(summary: str) -> dict[str, set[str]]:
+    """Every file a rule of the run read, with the rules that read it (``--detailed-summary``)."""
+    readers: dict[str, set[str]] = {}
+    for row in csv.DictReader(io.StringIO(summary), delimiter="\t"):
+        for path in (row["input-file(s)"] or "").split(","):
+            if path.strip():
+                readers.setdefault(path.strip(), set()).add(row["rule"])
+    return readers
+
+
+def test_the_stores_table_lists_every_reader_of_every_store(demo_run):
+    """docs/architecture.md names the rules that read each store, as the real DAG has them."""
+    result = snakemake(demo_run, "--detailed-summary")
+    assert result.returncode == 0, result.stderr[-2000:]
+    readers = store_readers(result.stdout)
+    assert "results/patches/test.npy" in readers
+    stores = documented_stores()
+    missing = []
+    for path, rules in sorted(readers.items()):
+        if path.startswith("results/seeds/"):
+            continue  # a seed run repeats the layout of results/ (its own row)
+        documented = next((words for pattern, words in stores if pattern.fullmatch(path)), None)
+        if documented is None:
+            missing.append(f"{path}: no row")
+        elif rules - documented:
+            missing.append(f"{path}: read by {sorted(rules - documented)}")
+    assert missing == [], "docs/architecture.md, stores table:\n" + "\n".join(missing)
 
 
 def test_user_region_folder_gives_the_same_stores(demo_run, tmp_path):
