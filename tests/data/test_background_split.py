@@ -58,7 +58,7 @@ def test_fine_tuning_sets_leave_the_held_out_tiles_out(tmp_path):
     )
     written = write_ft_set(
         "FT1", background, [], los, [library], 11, 100.0,
-        tmp_path / "FT1.npy", tmp_path / "FT1.parquet", holdout_fraction=0.25,
+        tmp_path / "FT1.npy", tmp_path / "FT1.parquet", holdout_fraction=0.25, pixel_size_m=200.0,
     )
     held = set(table.patch_id[sensitivity_holdout(table, 0.25, seed=11, size_px=TILE_PX)])
     used = set(written.source.str.split("+").str[0])

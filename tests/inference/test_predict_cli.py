@@ -32,7 +32,9 @@ def workspace(tmp_path_factory):
     torch.manual_seed(0)
     spec = ModelSpec("test_resnet", input_size_px=32, hidden_units=8, dropout=0.0)
     save_atomic(
-        build_checkpoint(VolcanoClassifier(spec).eval(), spec, InputTransform(), {}, 1, 0.1),
+        build_checkpoint(
+            VolcanoClassifier(spec).eval(), spec, InputTransform(pixel_size_m=200.0), {}, 1, 0.1
+        ),
         root / "model.pt",
     )
     write_licsbas_cum(root / "T1/cum.h5", geo_field(), DATES)

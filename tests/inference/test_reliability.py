@@ -35,7 +35,10 @@ def _model(path: Path, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     spec = ModelSpec("test_resnet", input_size_px=32, hidden_units=8, dropout=0.0)
     save_atomic(
-        build_checkpoint(VolcanoClassifier(spec).eval(), spec, InputTransform(), {}, 1, 0.1), path
+        build_checkpoint(
+            VolcanoClassifier(spec).eval(), spec, InputTransform(pixel_size_m=200.0), {}, 1, 0.1
+        ),
+        path,
     )
     return path
 

@@ -34,7 +34,10 @@ def model_file(tmp_path_factory):
     torch.manual_seed(0)
     spec = ModelSpec("test_resnet", input_size_px=WINDOW, hidden_units=8, dropout=0.0)
     save_atomic(
-        build_checkpoint(VolcanoClassifier(spec).eval(), spec, InputTransform(), {}, 1, 0.1), path
+        build_checkpoint(
+            VolcanoClassifier(spec).eval(), spec, InputTransform(pixel_size_m=200.0), {}, 1, 0.1
+        ),
+        path,
     )
     return path
 

@@ -75,7 +75,14 @@ def parts(tmp_path_factory):
 def test_set_sizes_and_class_balance(parts, name, factor):
     background, simulation, library = parts
     patches, table = build_ft_set(
-        name, background, simulation, LOS, library, seed=3, max_amplitude_mm=100.0
+        name,
+        background,
+        simulation,
+        LOS,
+        library,
+        seed=3,
+        max_amplitude_mm=100.0,
+        pixel_size_m=200.0,
     )
     assert len(patches) == len(table) == factor * 10
     assert table.label.sum() == factor * 5
@@ -89,8 +96,12 @@ def test_set_sizes_and_class_balance(parts, name, factor):
 
 
 def test_sets_are_deterministic(parts):
-    a = build_ft_set("FT4", *parts[:2], LOS, parts[2], seed=3, max_amplitude_mm=100.0)
-    b = build_ft_set("FT4", *parts[:2], LOS, parts[2], seed=3, max_amplitude_mm=100.0)
+    a = build_ft_set(
+        "FT4", *parts[:2], LOS, parts[2], seed=3, max_amplitude_mm=100.0, pixel_size_m=200.0
+    )
+    b = build_ft_set(
+        "FT4", *parts[:2], LOS, parts[2], seed=3, max_amplitude_mm=100.0, pixel_size_m=200.0
+    )
     np.testing.assert_array_equal(a[0], b[0])
     pd.testing.assert_frame_equal(a[1], b[1])
 
@@ -99,10 +110,24 @@ def test_ft2_filters_the_unwrapped_displacement_before_wrapping(parts):
     """The filtered half equals median20(FT1), and wrapping comes after (at load time)."""
     background, simulation, library = parts
     ft1, _ = build_ft_set(
-        "FT1", background, simulation, LOS, library, seed=3, max_amplitude_mm=100.0
+        "FT1",
+        background,
+        simulation,
+        LOS,
+        library,
+        seed=3,
+        max_amplitude_mm=100.0,
+        pixel_size_m=200.0,
     )
     ft2, meta = build_ft_set(
-        "FT2", background, simulation, LOS, library, seed=3, max_amplitude_mm=100.0
+        "FT2",
+        background,
+        simulation,
+        LOS,
+        library,
+        seed=3,
+        max_amplitude_mm=100.0,
+        pixel_size_m=200.0,
     )
     np.testing.assert_array_equal(ft2[:10], ft1)
     np.testing.assert_allclose(ft2[10:], np.stack([median_filtered(p) for p in ft1]))
@@ -234,7 +259,14 @@ def test_hold_out_keeps_a_tile_and_its_copies_on_one_side_in_every_set(parts):
     held_tiles = []
     for name in ("FT1", "FT2", "FT3", "FT4"):
         _, table = build_ft_set(
-            name, background, simulation, LOS, library, seed=3, max_amplitude_mm=100.0
+            name,
+            background,
+            simulation,
+            LOS,
+            library,
+            seed=3,
+            max_amplitude_mm=100.0,
+            pixel_size_m=200.0,
         )
         assert set(table.group[table.origin.str.startswith("background")]) == {
             f"{k}" for k in set(table.group) if k != SIMULATED_GROUP
@@ -259,9 +291,11 @@ def test_coverage_masks_reach_the_background_samples(parts):
     background, simulation, library = parts
     coverage = CoverageSpec(probability=1.0)
     patches, table = build_ft_set(
-        "FT1", background, simulation, LOS, library, 3, 100.0, coverage, 1600.0
+        "FT1", background, simulation, LOS, library, 3, 100.0, coverage, pixel_size_m=1600.0
     )
     assert set(table.coverage) <= {"clip", "coast", "edge"}
     assert np.isnan(patches).mean() > 0.2
-    plain, _ = build_ft_set("FT1", background, simulation, LOS, library, 3, 100.0)
+    plain, _ = build_ft_set(
+        "FT1", background, simulation, LOS, library, 3, 100.0, pixel_size_m=200.0
+    )
     assert not np.isnan(plain).any()

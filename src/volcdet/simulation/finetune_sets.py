@@ -187,7 +187,8 @@ def build_ft_set(
     seed: int,
     max_amplitude_mm: float,
     coverage: CoverageSpec | None = None,
-    pixel_size_m: float = 200.0,
+    *,
+    pixel_size_m: float,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Assemble one of FT1-FT4 (module docstring) in memory; deterministic from the seed.
 
@@ -249,7 +250,8 @@ def write_ft_set(
     table_path: Path,
     holdout_fraction: float | None = None,
     coverage: CoverageSpec | None = None,
-    pixel_size_m: float = 200.0,
+    *,
+    pixel_size_m: float,
 ) -> pd.DataFrame:
     """Build a fine-tuning set from the stores and write it as a patch store.
 
@@ -276,7 +278,7 @@ def write_ft_set(
         seed,
         max_amplitude_mm,
         coverage,
-        pixel_size_m,
+        pixel_size_m=pixel_size_m,
     )
     table = table.assign(ftset=name)
     write_store(
