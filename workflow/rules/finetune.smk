@@ -52,8 +52,6 @@ rule features:
         mem_mb=8000,
         runtime=scaled_runtime(120),
         gpu=1,
-    params:
-        device=config["training"]["device"],
     script:
         "../scripts/features.py"
 

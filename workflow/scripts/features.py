@@ -9,5 +9,5 @@ cache_features(
     [(snakemake.input.array, snakemake.input.table)],
     snakemake.output.features,
     snakemake.output.table,
-    device=snakemake.params.device,
+    device=snakemake.config["runtime"]["device"],  # not a param: changing it reruns nothing
 )

@@ -22,7 +22,7 @@ with open(snakemake.log[0], "a") as progress:
             stride_px=s["stride_px"],
             batch_size=s["batch_size"],
             max_missing_fraction=s["max_missing_fraction"],
-            device=s["device"],
+            device=snakemake.config["runtime"]["device"],
         ),
         catalogue_path=snakemake.input.catalogue,
         progress=progress,

@@ -9,6 +9,7 @@ from volcdet.learning.transforms import InputTransform
 
 setup_logging(snakemake.log[0])
 t = snakemake.params.training
+runtime = snakemake.config["runtime"]  # where it runs, not a param: changing it reruns nothing
 with open(snakemake.log[0], "a") as progress:
     fit(
         stores=list(zip(snakemake.input.sets, snakemake.input.tables, strict=True)),
@@ -35,9 +36,9 @@ with open(snakemake.log[0], "a") as progress:
             early_stopping_patience=t["early_stopping_patience"],
             validation_fraction=snakemake.params.validation_fraction,
             seed=snakemake.params.seed,
-            device=t["device"],
+            device=runtime["device"],
             cpu_precision=t["cpu_precision"],
-            num_workers=t["num_workers"],
+            num_workers=runtime["num_workers"],
             random_offset=t["random_offset"],
             lr_schedule=t["lr_schedule"],
         ),
