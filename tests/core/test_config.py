@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 import yaml
@@ -26,7 +27,7 @@ def test_paper_config_carries_the_paper_numbers():
     assert config["simulation"]["los_sets"] * config["simulation"]["samples_per_set"] == 330_834
     n_val = round(330_834 * config["simulation"]["validation_fraction"])
     assert (330_834 - n_val, n_val) == (297_751, 33_083) or abs(n_val - 33_082) <= 1
-    assert config["training"]["backbone"] == "inception_resnet_v2"
+    assert config["model"]["backbone"] == "inception_resnet_v2"
 
 
 def _demo():
@@ -77,8 +78,8 @@ CONFLICTS = [
         r"config keys frames\.size_px \(96\) and patches\.size_px \(128\): a frame must hold",
     ),
     (
-        {"training.input_downsample": 3},
-        r"config keys training\.input_downsample \(3\) and patches\.size_px \(128\)",
+        {"input.downsample": 3},
+        r"config keys input\.downsample \(3\) and patches\.size_px \(128\)",
     ),
     (
         {"frames.size_px": 1024},
@@ -146,14 +147,14 @@ def test_region_conflicts_name_the_key_and_the_file(tmp_path):
 
 
 def test_unknown_backbone_fails_naming_the_key_and_close_names():
-    config = _set(_tiny(), "training.backbone", "resnet10")
+    config = _set(_tiny(), "model.backbone", "resnet10")
     with pytest.raises(
         ConfigError,
-        match=r"config key training\.backbone: unknown backbone 'resnet10': timm \S+ has no such "
+        match=r"config key model\.backbone: unknown backbone 'resnet10': timm \S+ has no such "
         r"model; did you mean .*resnet10t",
     ):
         validate_config(config, SCHEMA)
-    validate_config(_set(_tiny(), "training.backbone", "resnet10t.c3_in1k"), SCHEMA)
+    validate_config(_set(_tiny(), "model.backbone", "resnet10t.c3_in1k"), SCHEMA)
 
 
 def test_timm_names_read_from_its_sources_are_timms_own():
@@ -190,8 +191,8 @@ LATE_FAILURES = [
         r"training\.learning_rate: nan is not a finite number",
     ),
     ("training.weight_decay", float("inf"), r"training\.weight_decay: inf is not a finite number"),
-    ("training.hidden_units", 10**9, r"training\.hidden_units: 1000000000 is greater than the max"),
-    ("training.hidden_units", 1e9, r"training\.hidden_units: 1000000000\.0 is not of type 'int"),
+    ("model.hidden_units", 10**9, r"model\.hidden_units: 1000000000 is greater than the max"),
+    ("model.hidden_units", 1e9, r"model\.hidden_units: 1000000000\.0 is not of type 'int"),
     (
         "evaluation.bootstrap_resamples",
         10**12,
@@ -282,15 +283,15 @@ def test_every_size_count_and_rate_has_a_documented_maximum():
 
 
 def test_backbone_tags_are_checked_at_parse():
-    config = _set(_tiny(), "training.backbone", "resnet10t.nonexistent_tag")
+    config = _set(_tiny(), "model.backbone", "resnet10t.nonexistent_tag")
     with pytest.raises(
         ConfigError,
-        match=r"config key training\.backbone: timm \S+ has no pretrained tag 'nonexistent_tag' "
+        match=r"config key model\.backbone: timm \S+ has no pretrained tag 'nonexistent_tag' "
         r"for resnet10t; its tags: c3_in1k \(or give resnet10t alone\)",
     ):
         validate_config(config, SCHEMA)
     for name in ("resnet10t", "resnet10t.c3_in1k", "seresnet18.untrained"):
-        validate_config(_set(_tiny(), "training.backbone", name), SCHEMA)
+        validate_config(_set(_tiny(), "model.backbone", name), SCHEMA)
 
 
 def test_tags_read_from_timms_sources_are_tags_timm_accepts():
@@ -303,3 +304,17 @@ def test_tags_read_from_timms_sources_are_tags_timm_accepts():
     assert len(names) > 1000 and "resnet10t.c3_in1k" in names
     refused = [n for n in names if get_pretrained_cfg(n, allow_unregistered=False) is None]
     assert refused == []
+
+
+@pytest.mark.parametrize(
+    ("old", "value", "new"),
+    [
+        ("training.input_downsample", 2, "input.downsample"),
+        ("training.backbone", "resnet10t", "model.backbone"),
+        ("training.device", "cuda", "runtime.device"),
+        ("finetune.table1", {"ftset": "FT1"}, "tables.table1"),
+    ],
+)
+def test_a_key_of_an_older_config_says_where_it_moved(old, value, new):
+    with pytest.raises(ConfigError, match=rf"^config key {re.escape(old)} has moved to {new} "):
+        validate_config(_set(_tiny(), old, value), SCHEMA)

@@ -36,7 +36,7 @@ def test_every_name_the_workflow_puts_in_a_path_is_safe():
     assert all(is_safe_name(name) for name in APPROACHES)
     schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
     scan_model = schema["properties"]["scan"]["properties"]["model"]["pattern"]
-    for ftset in schema["properties"]["finetune"]["properties"]["table1"]["properties"]["ftset"][
+    for ftset in schema["properties"]["tables"]["properties"]["table1"]["properties"]["ftset"][
         "enum"
     ]:
         assert is_safe_name(ftset)

@@ -591,8 +591,8 @@ def test_track_id_with_a_path_in_it_stops_before_any_job(demo_run, tmp_path):
     [
         ({"frames": {"size_px": 96}}, "config keys frames.size_px (96) and patches.size_px (128)"),
         (
-            {"training": {"backbone": "resnet_nope"}},
-            "config key training.backbone: unknown backbone",
+            {"model": {"backbone": "resnet_nope"}},
+            "config key model.backbone: unknown backbone",
         ),
     ],
 )

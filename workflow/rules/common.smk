@@ -85,17 +85,17 @@ LIBRARY_SIZE = SIMULATION.get("source_library_size") or SIMULATION["samples_per_
 LIBRARY_CHUNKS = list(range(-(-LIBRARY_SIZE // SIMULATION["sources_per_job"])))
 
 
-FINETUNE = config["finetune"]
+TABLES = config["tables"]
 TABLE1 = [["Synthetic", "synthetic"]] + [
-    [f"{FINETUNE['table1']['ftset']} {APPROACH_NAMES[a]}", f"{FINETUNE['table1']['ftset']}_{a}"]
-    for a in FINETUNE["table1"]["approaches"]
+    [f"{TABLES['table1']['ftset']} {APPROACH_NAMES[a]}", f"{TABLES['table1']['ftset']}_{a}"]
+    for a in TABLES["table1"]["approaches"]
 ]
 TABLE2 = [["Synthetic", "synthetic"]] + [
     [
-        f"{s} {APPROACH_NAMES[FINETUNE['table2']['approach']]}",
-        f"{s}_{FINETUNE['table2']['approach']}",
+        f"{s} {APPROACH_NAMES[TABLES['table2']['approach']]}",
+        f"{s}_{TABLES['table2']['approach']}",
     ]
-    for s in FINETUNE["table2"]["ftsets"]
+    for s in TABLES["table2"]["ftsets"]
 ]
 MODELS = list(dict.fromkeys(model for _, model in TABLE1 + TABLE2))
 MODEL_NAMES = {model: next(n for n, m in TABLE1 + TABLE2 if m == model) for model in MODELS}
@@ -212,11 +212,6 @@ def scan_period_yr(wildcards):
 
 def scan_model(wildcards):
     return model_file(config["scan"]["model"])
-
-
-def finetune_hparams(wildcards):
-    """Head-training settings shared by every (set, approach) pair."""
-    return {k: v for k, v in FINETUNE.items() if k not in ("table1", "table2")}
 
 
 def scaled_runtime(minutes):

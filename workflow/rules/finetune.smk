@@ -76,6 +76,6 @@ rule finetune:
         runtime=scaled_runtime(30),
     params:
         seed=run_seed,
-        finetune=finetune_hparams,
+        finetune=config["finetune"],
     script:
         "../scripts/finetune.py"

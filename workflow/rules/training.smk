@@ -31,6 +31,8 @@ rule train:
         size_px=config["patches"]["size_px"],
         pixel_size_m=config["pixel_size_m"],
         validation_fraction=config["simulation"]["validation_fraction"],
+        model=config["model"],
+        input=config["input"],
         training=config["training"],
     script:
         "../scripts/train.py"

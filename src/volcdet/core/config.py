@@ -71,6 +71,24 @@ def _fill_defaults(validator_class: type) -> type:
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
+#: Keys of older configs and where they live now (config/README.md).
+MOVED_KEYS = {
+    "training.backbone": "model.backbone",
+    "training.hidden_units": "model.hidden_units",
+    "training.dropout": "model.dropout",
+    "training.channels": "input.channels",
+    "training.nan_fill": "input.nan_value",
+    "training.input_downsample": "input.downsample",
+    "training.input_reference": "input.reference",
+    "training.validity_channel": "input.validity_channel",
+    "training.device": "runtime.device",
+    "training.num_workers": "runtime.num_workers",
+    "scan.device": "runtime.device",
+    "finetune.table1": "tables.table1",
+    "finetune.table2": "tables.table2",
+}
+
+
 def _describe(error: jsonschema.ValidationError) -> str:
     """One line naming the offending key, e.g. ``config key frames.size_px: 'x' is not ...``."""
     path = [str(p) for p in error.absolute_path]
@@ -78,6 +96,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
         allowed = sorted(error.schema.get("properties", {}))
         unexpected = min(set(error.instance) - set(allowed))
         key = ".".join([*path, unexpected])
+        if key in MOVED_KEYS:
+            return f"config key {key} has moved to {MOVED_KEYS[key]} (config/README.md)"
         return f"config key {key} is not a known key (typo?); allowed here: {', '.join(allowed)}"
     return f"config key {'.'.join(path) or '<top level>'}: {error.message}"
 
@@ -101,17 +121,17 @@ def check_conflicts(config: dict) -> None:
     """ConfigError naming the keys of the first pair of values that cannot work together (each
     valid alone); ``config`` must have passed the schema, defaults filled in."""
     frame, patch = config["frames"]["size_px"], config["patches"]["size_px"]
-    training, simulation = config["training"], config["simulation"]
-    check_backbone(training["backbone"])
+    simulation = config["simulation"]
+    check_backbone(config["model"]["backbone"])
     if frame < patch:
         raise ConfigError(
             f"config keys frames.size_px ({frame}) and patches.size_px ({patch}): a frame must "
             "hold at least one patch (frames.size_px >= patches.size_px)"
         )
-    downsample = training["input_downsample"]
+    downsample = config["input"]["downsample"]
     if patch % downsample:
         raise ConfigError(
-            f"config keys training.input_downsample ({downsample}) and patches.size_px ({patch}): "
+            f"config keys input.downsample ({downsample}) and patches.size_px ({patch}): "
             "the downsampling factor must divide the patch size"
         )
     if config["region"]["synthetic_demo"]:
@@ -203,7 +223,7 @@ def _timm_has_tag(name: str) -> bool:
 
 
 def check_backbone_tag(name: str) -> None:
-    """ConfigError when ``training.backbone`` is ``model.tag`` with a tag timm does not know for
+    """ConfigError when ``model.backbone`` is ``model.tag`` with a tag timm does not know for
     that model (timm refuses to build it, even without pretrained weights)."""
     arch, _, tag = name.partition(".")
     if not tag or name in timm_tagged_names() or _timm_has_tag(name):
@@ -211,13 +231,13 @@ def check_backbone_tag(name: str) -> None:
     tags = sorted(n.split(".", 1)[1] for n in timm_tagged_names() if n.startswith(f"{arch}."))
     hint = f"; its tags: {', '.join(tags[:6])}" if tags else ""
     raise ConfigError(
-        f"config key training.backbone: timm {importlib.metadata.version('timm')} has no "
+        f"config key model.backbone: timm {importlib.metadata.version('timm')} has no "
         f"pretrained tag {tag!r} for {arch}{hint} (or give {arch} alone)"
     )
 
 
 def check_backbone(name: str) -> None:
-    """ConfigError unless ``training.backbone`` names a timm model, with a ``.tag`` suffix only
+    """ConfigError unless ``model.backbone`` names a timm model, with a ``.tag`` suffix only
     if timm knows that tag for it; no check when timm's model names cannot be read."""
     names = timm_model_names()
     if not names:
@@ -228,7 +248,7 @@ def check_backbone(name: str) -> None:
     close = difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise ConfigError(
-        f"config key training.backbone: unknown backbone {name!r}: timm "
+        f"config key model.backbone: unknown backbone {name!r}: timm "
         f"{importlib.metadata.version('timm')} has no such model{hint}"
     )
 
