@@ -34,11 +34,12 @@ test: $(STAMP)  ## unit tests + an end-to-end Snakemake run on a tiny config
 bench: $(STAMP)  ## benchmarks; figures go to BENCHMARKS.md by hand
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-lint: $(STAMP)  ## ruff, snakefmt and the Snakemake linter
+lint: $(STAMP)  ## ruff, snakefmt, the Snakemake linter and mypy (levels in pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/snakemake --lint
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .

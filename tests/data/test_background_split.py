@@ -39,7 +39,7 @@ def test_split_is_seeded():
 
 @pytest.mark.parametrize("fraction", [0.0, 1.0, 0.99])
 def test_a_share_that_leaves_one_side_empty_is_refused(fraction):
-    with pytest.raises(VolcdetError, match="sensitivity.holdout_fraction"):
+    with pytest.raises(VolcdetError, match=r"sensitivity\.holdout_fraction"):
         sensitivity_holdout(tile_table(side=2), fraction, seed=0, size_px=TILE_PX)
 
 
@@ -51,14 +51,20 @@ def test_fine_tuning_sets_leave_the_held_out_tiles_out(tmp_path):
     field[:, 2, 12:20, 12:20] = 1.0
     np.save(library, field)
     los = pd.DataFrame(
-        [
-            {"track_id": t, "los_east": -0.6, "los_north": -0.1, "los_up": 0.78}
-            for t in ("A1", "D1")
-        ]
+        [{"track_id": t, "los_east": -0.6, "los_north": -0.1, "los_up": 0.78} for t in ("A1", "D1")]
     )
     written = write_ft_set(
-        "FT1", background, [], los, [library], 11, 100.0,
-        tmp_path / "FT1.npy", tmp_path / "FT1.parquet", holdout_fraction=0.25, pixel_size_m=200.0,
+        "FT1",
+        background,
+        [],
+        los,
+        [library],
+        11,
+        100.0,
+        tmp_path / "FT1.npy",
+        tmp_path / "FT1.parquet",
+        holdout_fraction=0.25,
+        pixel_size_m=200.0,
     )
     held = set(table.patch_id[sensitivity_holdout(table, 0.25, seed=11, size_px=TILE_PX)])
     used = set(written.source.str.split("+").str[0])

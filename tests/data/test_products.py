@@ -77,7 +77,9 @@ def test_mintpy_velocity_in_metres_per_year(tmp_path, field):
     product = read_velocity(path)
     assert product.kind == "mintpy" and product.units_found == "m/year"
     # X_FIRST/Y_FIRST are the upper-left corner: the same grid as the LiCSBAS fixture.
-    assert product.grid.transform.almost_equals(field.transform) and product.grid.crs.to_epsg() == 4326
+    assert (
+        product.grid.transform.almost_equals(field.transform) and product.grid.crs.to_epsg() == 4326
+    )
     np.testing.assert_allclose(product.velocity_mm_yr, field.velocity_mm_yr, rtol=1e-6, atol=1e-6)
     assert product.period_yr == pytest.approx(PERIOD_YR)
 
@@ -87,11 +89,15 @@ def test_mintpy_utm_zone_and_epsg(tmp_path, field):
     attrs = mintpy_attributes(
         400_000.0, 7_500_000.0, 100.0, -100.0, values.shape, {"X_UNIT": "meters", "UTM_ZONE": "19S"}
     )
-    product = read_velocity(write_mintpy_velocity(tmp_path / "a.h5", values, attrs, "20170101", "20190101"))
+    product = read_velocity(
+        write_mintpy_velocity(tmp_path / "a.h5", values, attrs, "20170101", "20190101")
+    )
     assert product.grid.crs.to_epsg() == 32719
     assert product.grid.transform == Affine(100.0, 0, 400_000.0, 0, -100.0, 7_500_000.0)
     attrs["EPSG"] = "32619"
-    product = read_velocity(write_mintpy_velocity(tmp_path / "b.h5", values, attrs, "20170101", "20190101"))
+    product = read_velocity(
+        write_mintpy_velocity(tmp_path / "b.h5", values, attrs, "20170101", "20190101")
+    )
     assert product.grid.crs.to_epsg() == 32619
 
 
@@ -101,7 +107,9 @@ def test_mintpy_geometry_gives_the_los_unit_vector(tmp_path, field):
     heading = -167.6  # descending
     azimuth = np.full(shape, 90.0 - heading)  # MintPy: LOS azimuth = 90 - heading
     incidence[:5] = 0.0  # no data
-    los, grid = read_los(write_mintpy_geometry(tmp_path / "geometryGeo.h5", incidence, azimuth, _mintpy_attrs(field)))
+    los, grid = read_los(
+        write_mintpy_geometry(tmp_path / "geometryGeo.h5", incidence, azimuth, _mintpy_attrs(field))
+    )
     expected = np.moveaxis(los_unit_vector(39.0 * np.ones(shape), heading), -1, 0)
     np.testing.assert_allclose(los[:, 5:], expected[:, 5:], atol=1e-6)
     assert np.isnan(los[:, :5]).all()
@@ -114,7 +122,7 @@ def test_licsar_enu_triplet_zero_is_nodata(tmp_path, field):
     enu = np.moveaxis(los_unit_vector(np.full(shape, 35.0), -12.4), -1, 0).astype(np.float32)
     enu[:, 25:45, 35:65] = 0.0  # inside the velocity's NaN hole
     e_path = write_licsar_enu(tmp_path / "meta", "021D_05266_252525", enu, field.transform)
-    los, grid = read_los(e_path.with_name("021D_05266_252525.geo.U.tif"))  # any of the three
+    los, _grid = read_los(e_path.with_name("021D_05266_252525.geo.U.tif"))  # any of the three
     assert np.isnan(los[:, 30, 40]).all()
     np.testing.assert_allclose(los[:, 0, 0], enu[:, 0, 0], atol=1e-6)
     velocity = read_velocity(write_licsbas_geotiff(tmp_path / "vel.geo.tif", field), units="mm/yr")
@@ -146,13 +154,17 @@ def test_units_that_contradict_the_file(tmp_path, field):
     path = write_mintpy_velocity(
         tmp_path / "v.h5", field.velocity_mm_yr / 1e3, _mintpy_attrs(field), "20150105", "20200101"
     )
-    with pytest.raises(ProductError, match=r"v\.h5: the file says its velocity is in m/year, --units says mm/yr"):
+    with pytest.raises(
+        ProductError, match=r"v\.h5: the file says its velocity is in m/year, --units says mm/yr"
+    ):
         read_velocity(path, units="mm/yr")
 
 
 def test_integer_and_infinite_maps_are_refused(tmp_path, field):
     ints = write_licsbas_geotiff(tmp_path / "int.tif", field, np.zeros((10, 10), np.int16))
-    with pytest.raises(ProductError, match=r"int\.tif: raster is stored as int16, not floating point"):
+    with pytest.raises(
+        ProductError, match=r"int\.tif: raster is stored as int16, not floating point"
+    ):
         read_velocity(ints)
     values = field.velocity_mm_yr.copy()
     values[3, 4], values[5, 6] = np.inf, -np.inf
@@ -181,12 +193,16 @@ def test_files_that_are_not_products(tmp_path, field):
     cum = write_licsbas_cum(tmp_path / "cum.h5", field, DATES)
     with h5py.File(cum, "r+") as f:
         del f["corner_lat"]
-    with pytest.raises(ProductError, match=r"cum\.h5: cum\.h5 has no corner_lat.*radar coordinates"):
+    with pytest.raises(
+        ProductError, match=r"cum\.h5: cum\.h5 has no corner_lat.*radar coordinates"
+    ):
         read_velocity(cum)
     (tmp_path / "text.tif").write_text("not a raster")
     with pytest.raises(ProductError, match=r"text\.tif: not a readable raster"):
         read_velocity(tmp_path / "text.tif")
-    e_path = write_licsar_enu(tmp_path, "021D_05266_252525", np.ones((3, 4, 4)) / np.sqrt(3), field.transform)
+    e_path = write_licsar_enu(
+        tmp_path, "021D_05266_252525", np.ones((3, 4, 4)) / np.sqrt(3), field.transform
+    )
     with pytest.raises(ProductError, match="a LiCSAR LOS component"):
         read_velocity(e_path)
 
@@ -209,7 +225,9 @@ def test_nan_holes_do_not_bleed_when_averaging():
     values[10:20, 10:30] = np.nan
     src = Grid(UTM19S, Affine(100.0, 0, 500_000.0, 0, -100.0, 7_500_000.0), (40, 60))
     dst = model_grid(src, 200.0)
-    assert dst.shape == (20, 30) and dst.transform == Affine(200.0, 0, 500_000.0, 0, -200.0, 7_500_000.0)
+    assert dst.shape == (20, 30) and dst.transform == Affine(
+        200.0, 0, 500_000.0, 0, -200.0, 7_500_000.0
+    )
     blocks = values.reshape(20, 2, 30, 2)
     count = np.isfinite(blocks).sum(axis=(1, 3))
     with np.errstate(invalid="ignore"):
@@ -222,7 +240,11 @@ def test_model_grid_of_a_geographic_map_is_local_utm(field):
     grid = Grid(rasterio.crs.CRS.from_epsg(4326), field.transform, field.velocity_mm_yr.shape)
     target = model_grid(grid, 200.0)
     assert target.crs.to_epsg() == 32719  # -68.6 E, -22.5 N
-    assert target.transform.a == 200.0 and target.transform.c % 200 == 0 and target.transform.f % 200 == 0
+    assert (
+        target.transform.a == 200.0
+        and target.transform.c % 200 == 0
+        and target.transform.f % 200 == 0
+    )
     assert utm_crs_at(14.14, 40.83).to_epsg() == 32633
     same = Grid(UTM19S, Affine(200.0, 0, 500_010.0, 0, -200.0, 7_500_000.0), (10, 10))
     assert model_grid(same, 200.0) is same  # already at the model's scale: no resampling

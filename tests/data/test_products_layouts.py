@@ -272,7 +272,7 @@ def test_git_lfs_pointers_are_named(tmp_path, field):
             match=rf"{name}: a Git LFS pointer, not the file itself of 52,428,800 bytes; .*git lfs pull",
         ):
             read_velocity(tmp_path / name)
-    with pytest.raises(ProductError, match="los.tif: a Git LFS pointer"):
+    with pytest.raises(ProductError, match=r"los\.tif: a Git LFS pointer"):
         read_los(tmp_path / "los.tif")
 
 

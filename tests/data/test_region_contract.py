@@ -169,8 +169,15 @@ def test_truncated_interferogram_names_the_file(small_region):
     write_geotiff(path, np.random.default_rng(2).normal(0, 5, (600, 600)), small_grid(600, 600))
     _truncate(path, 0.5)
     table = pd.DataFrame(
-        [{"path": "interferograms/T1_big.tif", "track_id": "T1", "pass": "ascending",
-          "date1": "2016-01-01", "date2": "2016-01-13"}]
+        [
+            {
+                "path": "interferograms/T1_big.tif",
+                "track_id": "T1",
+                "pass": "ascending",
+                "date1": "2016-01-01",
+                "date2": "2016-01-13",
+            }
+        ]
     )
     with pytest.raises(
         RegionError, match=r"interferograms/T1_big\.tif: raster data truncated or corrupt"

@@ -294,7 +294,7 @@ def test_no_input_and_bad_tracks_tables(workspace, tmp_path, capsys):
         tmp_path / "t.csv", index=False
     )
     assert main([*base, "--tracks", str(tmp_path / "t.csv")]) == 2
-    assert "track_id '../up' must be letters, digits, _ or -" in capsys.readouterr().err
+    assert "track_id '../up' may only hold letters, digits, _ and -" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
 

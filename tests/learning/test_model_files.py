@@ -196,6 +196,10 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
             "entry model_spec has unknown field",
         ),
         "missing file": (tmp_path / "absent.pt", "model file not found"),
+        "window disagrees": (
+            _write(tmp_path / "window.pt", good_checkpoint(window_px=64)),
+            r"window_px 64 disagrees with its input size 32 px x downsampling 1",
+        ),
     }
 
 
@@ -214,6 +218,7 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "unknown backbone",
         "unknown spec field",
         "missing file",
+        "window disagrees",
     ],
 )
 def test_bad_model_file_is_one_line_naming_the_file(tmp_path, case):
@@ -292,3 +297,21 @@ def test_a_failed_save_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
         save_atomic({"state_dict": lambda: None}, path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.pt"]
+
+
+def test_a_model_file_records_its_window_and_pixel_size(tmp_path):
+    """Readers take the window side and pixel size from the file; they re-derive nothing."""
+    transform = InputTransform(pixel_size_m=400.0, downsample=2)
+    checkpoint = build_checkpoint(VolcanoClassifier(SPEC), SPEC, transform, {}, 1, 0.1)
+    assert checkpoint["window_px"] == 64
+    assert checkpoint["transform"]["pixel_size_m"] == 400.0
+    _, _, loaded = model_from_checkpoint(_write(tmp_path / "m.pt", checkpoint))
+    assert loaded["window_px"] == 64
+
+
+def test_a_model_file_without_a_recorded_window_reads_as_before(tmp_path):
+    """Files written before the window side was recorded get it from their spec and transform."""
+    checkpoint = good_checkpoint()
+    del checkpoint["window_px"]
+    _, _, loaded = model_from_checkpoint(_write(tmp_path / "old.pt", checkpoint))
+    assert loaded["window_px"] == SPEC.input_size_px

@@ -32,7 +32,7 @@ class ConfigError(VolcdetError):
 MAX_SOURCE_CHUNKS = 200
 
 
-def _strict_integers(validator_class: type) -> type:
+def _strict_integers(validator_class: Any) -> Any:
     """A validator whose ``integer`` is a Python int (not 7.0, not 1e9 read as a float)."""
     checker = validator_class.TYPE_CHECKER.redefine(
         "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
@@ -55,12 +55,12 @@ def check_finite(value: Any, path: tuple[str, ...] = ()) -> None:
             check_finite(item, (*path, str(index)))
 
 
-def _fill_defaults(validator_class: type) -> type:
+def _fill_defaults(validator_class: Any) -> Any:
     """A validator that also writes each property's ``default`` into the instance."""
     validate_properties = validator_class.VALIDATORS["properties"]
 
     def set_defaults(
-        validator: Any, properties: dict, instance: Any, schema: dict
+        validator: Any, properties: dict[str, Any], instance: Any, schema: dict[str, Any]
     ) -> Iterator[Any]:
         if isinstance(instance, dict):
             for name, subschema in properties.items():
@@ -102,7 +102,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"config key {'.'.join(path) or '<top level>'}: {error.message}"
 
 
-def validate_config(config: dict, schema_path: str | Path) -> dict:
+def validate_config(config: dict[str, Any], schema_path: str | Path) -> dict[str, Any]:
     """Validate ``config`` in place (defaults filled in); ConfigError names the first bad key,
     or the keys of the first conflict between values (``check_conflicts``)."""
     schema = yaml.safe_load(Path(schema_path).read_text())
@@ -117,7 +117,7 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     return config
 
 
-def check_conflicts(config: dict) -> None:
+def check_conflicts(config: dict[str, Any]) -> None:
     """ConfigError naming the keys of the first pair of values that cannot work together (each
     valid alone); ``config`` must have passed the schema, defaults filled in."""
     frame, patch = config["frames"]["size_px"], config["patches"]["size_px"]
@@ -165,7 +165,7 @@ def check_conflicts(config: dict) -> None:
         )
 
 
-def check_source_chunks(simulation: dict) -> None:
+def check_source_chunks(simulation: dict[str, Any]) -> None:
     """ConfigError when the source library would need more than ``MAX_SOURCE_CHUNKS`` jobs."""
     size = simulation.get("source_library_size") or simulation["samples_per_set"] // 2
     per_job = simulation["sources_per_job"]
@@ -253,7 +253,9 @@ def check_backbone(name: str) -> None:
     )
 
 
-def check_region_conflicts(config: dict, root: Path, n_tracks: int, has_salt_lakes: bool) -> None:
+def check_region_conflicts(
+    config: dict[str, Any], root: Path, n_tracks: int, has_salt_lakes: bool
+) -> None:
     """ConfigError when the config cannot work with a region folder: ``simulation.los_sets`` must
     equal its track count (one LOS set per track) and a salt-lake limit needs its polygons."""
     los_sets = config["simulation"]["los_sets"]

@@ -23,6 +23,7 @@ import socket
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from volcdet.core.errors import OutputError
 
@@ -132,7 +133,7 @@ def write_marker(folder: Path, kind: str) -> Path:
     return path
 
 
-def _read_marker(folder: Path, option: str) -> dict:
+def _read_marker(folder: Path, option: str) -> dict[str, Any]:
     """The marker of an existing folder, or OutputError saying why it cannot be replaced."""
     path = folder / MARKER
     if not path.is_file() or path.is_symlink():
@@ -151,7 +152,7 @@ def _read_marker(folder: Path, option: str) -> dict:
     return marker
 
 
-def _not_written(folder: Path, marker: dict) -> tuple[list[str], list[str]]:
+def _not_written(folder: Path, marker: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(what the marker does not list, listed files changed since) in ``folder``."""
     folders, files, others = _entries(folder)
     listed_folders = set(marker["folders"])
@@ -201,6 +202,22 @@ def check_replaceable(out: Path, kind: str, option: str) -> None:
             f"{out}: --overwrite will not replace it: {_first(changed)} changed since volcdet "
             "wrote it; move it away or name a new folder"
         )
+
+
+def check_output_folder(
+    out: Path, reads: Iterable[Path], overwrite: bool, kind: str, option: str
+) -> None:
+    """OutputError unless the folder ``out`` may receive what volcdet writes as ``kind``: not
+    the current folder or above it, holding none of ``reads``, and new, or with ``overwrite``
+    a folder volcdet wrote as ``kind`` that holds nothing else."""
+    out = Path(out)
+    check_destination(out, reads, option)
+    if out.exists() or out.is_symlink():
+        if not out.is_dir():
+            raise OutputError(f"{out}: {option} is a file, not a folder")
+        if not overwrite:
+            raise OutputError(f"{out}: output folder exists; use --overwrite to replace it")
+        check_replaceable(out, kind, option)
 
 
 # --- staging folders and their writers ----------------------------------------------------

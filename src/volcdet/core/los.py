@@ -28,4 +28,5 @@ def project_enu_to_los(
 ) -> np.ndarray:
     """LOS component d = e . u of an ENU displacement (any unit); los_enu is (3,) or (..., 3)."""
     los = np.asarray(los_enu)
-    return east * los[..., 0] + north * los[..., 1] + up * los[..., 2]
+    projected: np.ndarray = east * los[..., 0] + north * los[..., 1] + up * los[..., 2]
+    return projected

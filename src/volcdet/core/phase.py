@@ -20,9 +20,10 @@ def displacement_to_phase_rad(
 def wrap_phase(phase_rad: np.ndarray) -> np.ndarray:
     """Wrap a phase into [-pi, pi): ((phi + pi) mod 2 pi) - pi; NaN stays NaN."""
     phase = np.asarray(phase_rad, dtype=np.float32)
-    return (np.mod(phase + np.float32(np.pi), np.float32(2 * np.pi)) - np.float32(np.pi)).astype(
-        np.float32
-    )
+    wrapped: np.ndarray = (
+        np.mod(phase + np.float32(np.pi), np.float32(2 * np.pi)) - np.float32(np.pi)
+    ).astype(np.float32)
+    return wrapped
 
 
 def wrapped_phase_from_displacement(

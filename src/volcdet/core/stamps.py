@@ -16,6 +16,9 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
+
+from volcdet.core.atomic import atomic_path
 
 STAMP_SUFFIX = ".sha256.json"
 
@@ -41,7 +44,7 @@ def _signature(stat: os.stat_result) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev]
 
 
-def _read_stamp(stamp: Path) -> dict | None:
+def _read_stamp(stamp: Path) -> dict[str, Any] | None:
     """A stamp's record, or None when it is missing or unreadable (then it is rewritten)."""
     try:
         record = json.loads(stamp.read_text())
@@ -50,14 +53,12 @@ def _read_stamp(stamp: Path) -> dict | None:
     return record if isinstance(record, dict) else None
 
 
-def _write_stamp(stamp: Path, record: dict, mtime_ns: int | None) -> None:
+def _write_stamp(stamp: Path, record: dict[str, Any], mtime_ns: int | None) -> None:
     """Write a stamp atomically; with ``mtime_ns`` it keeps that modification time."""
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record))
-    if mtime_ns is not None:
-        os.utime(tmp, ns=(mtime_ns, mtime_ns))
-    os.replace(tmp, stamp)
+    with atomic_path(stamp) as tmp:
+        tmp.write_text(json.dumps(record))
+        if mtime_ns is not None:
+            os.utime(tmp, ns=(mtime_ns, mtime_ns))
 
 
 def update_stamp(path: Path | str, stamp_dir: Path | str) -> Path:

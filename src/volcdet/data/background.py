@@ -18,8 +18,8 @@ import pandas as pd
 from pyproj import Transformer
 from shapely.geometry import Point, box
 
-from volcdet.core.random import Purpose, stream
 from volcdet.core.errors import RegionError, VolcdetError
+from volcdet.core.random import Purpose, stream
 from volcdet.data.patches import salt_lake_mask
 from volcdet.data.rasters import check_pixel_size, georef_columns, georef_from_row, read_raster
 from volcdet.data.region import Region, geometry_to_grid_crs, lonlat_to_grid_xy
@@ -51,7 +51,7 @@ def build_background_patches(
         raise RegionError(
             f"{region.root / 'salt_lakes.geojson'}: file not found, but background.max_salt_lake_fraction is set"
         )
-    kept: list[tuple[np.ndarray, dict]] = []
+    kept: list[tuple[np.ndarray, dict[str, object]]] = []
     size = spec.size_px
     for track in region.tracks:
         velocity, grid = read_raster(track.velocity_path, expected_bands=1)
@@ -85,7 +85,8 @@ def build_background_patches(
                     if lake_mask is not None
                     else float("nan")
                 )
-                if lake_mask is not None and lake_fraction > spec.max_salt_lake_fraction:
+                limit = spec.max_salt_lake_fraction
+                if lake_mask is not None and limit is not None and lake_fraction > limit:
                     continue
                 meta = {
                     "patch_id": f"{track.track_id}_r{r0:05d}c{c0:05d}",
@@ -122,12 +123,12 @@ def tile_centres_m(table: pd.DataFrame, size_px: int) -> tuple[np.ndarray, float
     transformers: dict[str, Transformer] = {}
     for i, row in enumerate(table.to_dict("records")):
         crs, transform = georef_from_row(row)
-        x, y = transform @ (size_px / 2, size_px / 2)
+        centre_x, centre_y = transform @ (size_px / 2, size_px / 2)
         if row["crs"] not in transformers:
             transformers[row["crs"]] = Transformer.from_crs(
                 crs.to_wkt(), "EPSG:4326", always_xy=True
             )
-        lonlat[i] = transformers[row["crs"]].transform(x, y)
+        lonlat[i] = transformers[row["crs"]].transform(centre_x, centre_y)
     side_m = size_px * abs(float(table.transform_a.iloc[0])) if len(table) else 1.0
     radius_m = 6_371_000.0
     lon, lat = np.radians(lonlat[:, 0]), np.radians(lonlat[:, 1])

@@ -17,15 +17,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
-from volcdet.data.tables import read_csv_table
 from volcdet.core.errors import RegionError
 from volcdet.data.rasters import Grid, georef_columns, georef_from_row
 from volcdet.data.region import Region, lonlat_to_grid_xy
 from volcdet.data.stores import create_store, open_store, write_table
+from volcdet.data.tables import read_csv_table
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,10 @@ def salt_lake_mask(region: Region, grid: Grid) -> np.ndarray | None:
     from volcdet.data.region import geometry_to_grid_crs
 
     lakes = geometry_to_grid_crs(grid, region.salt_lakes_lonlat)
-    return rasterio.features.geometry_mask([lakes], grid.shape, grid.transform, invert=True)
+    mask: np.ndarray = rasterio.features.geometry_mask(
+        [lakes], grid.shape, grid.transform, invert=True
+    )
+    return mask
 
 
 CONFOUNDER_COLUMNS = ("name", "kind", "lon", "lat", "radius_km")
@@ -122,7 +126,7 @@ def label_patches(
         for r0, c0 in offsets:
             patch_transform = grid.window_transform(r0, c0)
             cols, rws = np.meshgrid(np.arange(spec.size_px) + 0.5, np.arange(spec.size_px) + 0.5)
-            px, py = patch_transform @ (cols, rws)
+            px, py = cast(tuple[np.ndarray, np.ndarray], patch_transform @ (cols, rws))
             fractions = {
                 name: footprint_overlap_fraction(px, py, (x, y), radius * 1000.0, pixel)
                 for name, x, y, radius in zip(

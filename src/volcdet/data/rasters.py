@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import rasterio
 from affine import Affine
 from rasterio.crs import CRS
 
+from volcdet.core.atomic import atomic_path
 from volcdet.core.errors import RegionError
 
 
@@ -53,7 +54,6 @@ def write_geotiff(
     array = np.asarray(data, dtype=np.float32)
     if array.ndim == 2:
         array = array[None]
-    tmp = path.with_name(f".{path.name}.tmp")
     profile = {
         "driver": "GTiff",
         "height": array.shape[1],
@@ -69,13 +69,12 @@ def write_geotiff(
         "blockxsize": 256,
         "blockysize": 256,
     }
-    with rasterio.open(tmp, "w", **profile) as dst:
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
         dst.write(array)
         for band, name in enumerate(band_names or [], start=1):
             dst.set_band_description(band, name)
         if units:
             dst.update_tags(units=units)
-    os.replace(tmp, path)
 
 
 def _open(path: Path) -> rasterio.io.DatasetReader:
@@ -116,8 +115,7 @@ def probe_raster(
         h, w = min(size_px, rows), min(size_px, cols)
         origins = [((rows - h) // 2, (cols - w) // 2), (rows - h, cols - w)]
         windows = [
-            read_checked(src, path, window=rasterio.windows.Window(c, r, w, h))
-            for r, c in origins
+            read_checked(src, path, window=rasterio.windows.Window(c, r, w, h)) for r, c in origins
         ]
     return grid, np.ma.filled(np.ma.stack(windows, axis=1).astype(np.float32), np.nan)
 
@@ -142,13 +140,11 @@ def read_raster(path: Path, expected_bands: int | None = None) -> tuple[np.ndarr
     return array, grid
 
 
-def read_checked(
-    src: rasterio.io.DatasetReader, path: Path, **kwargs: object
-) -> np.ma.MaskedArray:
+def read_checked(src: rasterio.io.DatasetReader, path: Path, **kwargs: object) -> np.ma.MaskedArray:
     """``src.read(masked=True, **kwargs)``; RegionError naming the file when its data are
     truncated or corrupt although the header opened."""
     try:
-        return src.read(masked=True, **kwargs)
+        return cast(np.ma.MaskedArray, src.read(masked=True, **kwargs))
     except rasterio.errors.RasterioError as err:
         detail = str(err.__cause__ or err).splitlines() or [type(err).__name__]
         reason = detail[0].removeprefix(f"{Path(path).name}, ")

@@ -19,10 +19,15 @@ from pyproj import Transformer
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from volcdet.data.tables import read_csv_table
-from volcdet.core.constants import DAYS_PER_YEAR
 from volcdet.core.errors import RegionError
-from volcdet.core.names import SAFE_NAME, is_safe_name
+from volcdet.data.contract import (
+    INTERFEROGRAM_COLUMNS,
+    PASSES,
+    TRACK_COLUMNS,
+    VOLCANO_COLUMNS,
+    period_yr_between,
+    track_id_problem,
+)
 from volcdet.data.rasters import (
     Grid,
     check_pixel_size,
@@ -31,11 +36,7 @@ from volcdet.data.rasters import (
     read_los_on_grid,
     read_raster,
 )
-
-TRACK_COLUMNS = ("track_id", "pass", "velocity", "los", "start", "end")
-VOLCANO_COLUMNS = ("name", "lon", "lat", "deforming", "deformation_radius_km")
-INTERFEROGRAM_COLUMNS = ("path", "track_id", "pass", "date1", "date2")
-PASSES = ("ascending", "descending")
+from volcdet.data.tables import read_csv_table
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Track:
     @property
     def period_yr(self) -> float:
         """Length of the velocity stack in years (velocity x period = cumulative displacement)."""
-        return (self.end - self.start).days / DAYS_PER_YEAR
+        return period_yr_between(self.start, self.end)
 
 
 @dataclass(frozen=True)
@@ -128,12 +129,10 @@ def read_geometry_lonlat(path: Path) -> BaseGeometry:
 def _check_track_ids(table: pd.DataFrame, path: Path) -> None:
     """Track ids become folder and file names: only letters, digits, ``_`` and ``-``."""
     ids = table["track_id"].astype(str)
-    bad = [track_id for track_id in ids if not is_safe_name(track_id)]
+    problems = [track_id_problem(track_id) for track_id in ids]
+    bad = [problem for problem in problems if problem]
     if bad:
-        raise RegionError(
-            f"{path}: track_id {bad[0]!r} may only hold letters, digits, _ and - "
-            f"(pattern {SAFE_NAME}); it becomes part of output paths"
-        )
+        raise RegionError(f"{path}: {bad[0]}")
     if ids.duplicated().any():
         raise RegionError(f"{path}: duplicate track_id {list(ids[ids.duplicated()])}")
 

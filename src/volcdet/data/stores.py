@@ -9,62 +9,53 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from volcdet.core.atomic import atomic_path
 from volcdet.core.errors import StoreError
 
 STORE_FORMAT = "volcdet-patch-store/1"
 STORE_DTYPE = np.float16
 
 
-def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp")
-
-
-def write_table(path: Path, table: pd.DataFrame, attrs: dict | None = None) -> None:
+def write_table(path: Path, table: pd.DataFrame, attrs: dict[str, Any] | None = None) -> None:
     """Write a parquet table atomically, with JSON ``attrs`` in the file's key-value metadata."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     arrow = pa.Table.from_pandas(table.reset_index(drop=True), preserve_index=False)
     meta = dict(arrow.schema.metadata or {})
     meta[b"volcdet"] = json.dumps({"format": STORE_FORMAT, **(attrs or {})}).encode()
-    pq.write_table(arrow.replace_schema_metadata(meta), _tmp(path))
-    os.replace(_tmp(path), path)
+    with atomic_path(path) as tmp:
+        pq.write_table(arrow.replace_schema_metadata(meta), tmp)
 
 
-def read_table_attrs(path: Path) -> dict:
+def read_table_attrs(path: Path) -> dict[str, Any]:
     """The ``attrs`` a table was written with (empty if none)."""
     meta = pq.read_schema(path).metadata or {}
-    return json.loads(meta.get(b"volcdet", b"{}"))
+    attrs: dict[str, Any] = json.loads(meta.get(b"volcdet", b"{}"))
+    return attrs
 
 
 @contextmanager
 def create_store(
-    array_path: Path, n_samples: int, patch_shape: tuple[int, int]
+    array_path: Path, n_samples: int, patch_shape: tuple[int, ...]
 ) -> Iterator[np.memmap]:
     """Yield a writable float16 memmap; it is renamed into place only if the block succeeds."""
-    array_path = Path(array_path)
-    array_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(array_path)
-    array = np.lib.format.open_memmap(
-        tmp, mode="w+", dtype=STORE_DTYPE, shape=(n_samples, *patch_shape)
-    )
-    try:
+    with atomic_path(Path(array_path)) as tmp:
+        array = np.lib.format.open_memmap(
+            tmp, mode="w+", dtype=STORE_DTYPE, shape=(n_samples, *patch_shape)
+        )
         yield array
         array.flush()
         del array
-        os.replace(tmp, array_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def write_store(
@@ -72,7 +63,7 @@ def write_store(
     table_path: Path,
     patches: np.ndarray,
     table: pd.DataFrame,
-    attrs: dict | None = None,
+    attrs: dict[str, Any] | None = None,
 ) -> None:
     """Write an in-memory patch array and its metadata table as a store."""
     if len(table) != len(patches):

@@ -234,7 +234,7 @@ def salt_lake_uplift_mm_yr(
 
 def slopes(dem: np.ndarray, pixel_size_m: float) -> tuple[np.ndarray, np.ndarray]:
     """dh/dx (east) and dh/dy (north), m/m; rows run southward."""
-    d_row, d_col = np.gradient(dem.astype(np.float64), pixel_size_m)
+    d_row, d_col = (np.asarray(g) for g in np.gradient(dem.astype(np.float64), pixel_size_m))
     return d_col, -d_row
 
 

@@ -14,6 +14,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -96,7 +97,7 @@ def _reference_window(valid: np.ndarray, rng: np.random.Generator) -> tuple[slic
 
 def track_series(
     spec: DemoRegionSpec, scene: Scene, index: int, pass_direction: str, col0: int
-) -> tuple[TrackSeries, np.ndarray, dict[str, object], pd.DatetimeIndex]:
+) -> tuple[TrackSeries, np.ndarray, dict[str, Any], pd.DatetimeIndex]:
     """(time series, LOS vectors, tracks.csv extras, acquisition dates) of one track."""
     rng = spec.stream(Stream.TRACK, index)
     shape = (spec.rows, spec.track_width_px)
@@ -105,7 +106,8 @@ def track_series(
     start, end = _track_period(rng)
     dates = acquisition_dates(start, end, spec.epochs_per_track, rng)
     times = years_since(dates, dates[0])
-    ground = project_enu_to_los(*scene.ground_enu_mm_yr[:, :, cols], np.moveaxis(los, 0, -1))
+    east, north, up = scene.ground_enu_mm_yr[:, :, cols]
+    ground = project_enu_to_los(east, north, up, np.moveaxis(los, 0, -1))
 
     atmosphere_rng = spec.stream(Stream.ATMOSPHERE_TRACK, index)
     params = draw_epoch_atmosphere(dates, times, pass_direction, atmosphere_rng)
@@ -287,7 +289,10 @@ def rowcol_to_lonlat(
     """lon/lat of fractional pixel positions (pixel centres at integer positions)."""
     from pyproj import Transformer
 
-    x, y = grid.transform @ (np.asarray(cols, np.float64) + 0.5, np.asarray(rows, np.float64) + 0.5)
+    x, y = grid.transform @ (  # type: ignore[operator]  # Affine maps arrays element-wise
+        np.asarray(cols, np.float64) + 0.5,
+        np.asarray(rows, np.float64) + 0.5,
+    )
     transformer = Transformer.from_crs(grid.crs.to_wkt(), "EPSG:4326", always_xy=True)
     lon, lat = transformer.transform(x, y)
     return np.asarray(lon), np.asarray(lat)

@@ -27,9 +27,11 @@ def grad_cam(
     """(cams in [0, 1] of shape (B, H, W) at patch resolution, probabilities (B,))."""
     model.eval()
     x = transform(torch.from_numpy(np.asarray(patches_mm, np.float32)))
-    feature_map = model.backbone.forward_features(x)
+    feature_map = model.backbone.forward_features(x)  # type: ignore[operator]  # timm model
     feature_map.retain_grad()
-    pooled = model.backbone.forward_head(feature_map, pre_logits=True)
+    pooled = model.backbone.forward_head(  # type: ignore[operator]  # timm model
+        feature_map, pre_logits=True
+    )
     logits = model.head(pooled)
     logits.sum().backward()
     weights = feature_map.grad.mean(dim=(2, 3), keepdim=True)
@@ -69,7 +71,7 @@ def gradcam_panels(
         cams, probabilities = (
             grad_cam(model, transform, np.asarray(patches[index], np.float32))
             if len(index)
-            else ([], [])
+            else (np.zeros((0, 1, 1)), np.zeros(0))
         )
         for k in range(top_k):
             ax_phase, ax_cam = axes[r, 2 * k], axes[r, 2 * k + 1]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -127,7 +128,7 @@ def source_families(
     unknown = sorted(set(names) - set(FAMILIES))
     if unknown:
         raise VolcdetError(f"sensitivity.families: unknown {unknown} (known: {list(FAMILIES)})")
-    makers = {
+    makers: dict[str, Callable[[], SourceFamily]] = {
         "library": lambda: LibrarySources(library, size_px),
         "demo_shapes": lambda: DemoShapes(size_px, pixel_size_m),
     }
@@ -204,7 +205,7 @@ def draw_pairs(
     spec: SensitivitySpec,
 ) -> list[tuple[dict, np.ndarray]]:
     """(record, LOS field) of every (tile, source) pair, seeded per (family, bin): (seed, 1402, f, b)."""
-    pairs = []
+    pairs: list[tuple[dict, np.ndarray]] = []
     bins = list(zip(spec.depth_bins_km[:-1], spec.depth_bins_km[1:], strict=True))
     for f, family in enumerate(families):
         for b, (low, high) in enumerate(bins):
@@ -275,7 +276,8 @@ def build_sensitivity_set(
         (clip_label(side), centred_clip_mask(size_px, spec.pixel_size_m, side), side / 2.0)
         for side in spec.clip_sides_km
     ]
-    rows, planned = [], []
+    rows: list[dict] = []
+    planned: list[tuple[int, np.ndarray | None, float, float, np.ndarray | None]] = []
     for window, mask, max_radius in windows:
         for t, k, p in held_out[["patch_id", "track_id", "period_yr"]].itertuples(index=False):
             rows.append(_control_row(t, k, p, window))
@@ -289,10 +291,10 @@ def build_sensitivity_set(
                     (index_of[record["tile"]], los_field, rate, record["period_yr"], mask)
                 )
     with create_store(array_path, len(rows), (size_px, size_px)) as out:
-        for i, (tile, los_field, rate, period, mask) in enumerate(planned):
+        for i, (tile, injected, rate, period, mask) in enumerate(planned):
             patch = np.asarray(array[tile], np.float32)
-            if los_field is not None:
-                patch = inject(patch, los_field, rate, period)
+            if injected is not None:
+                patch = inject(patch, injected, rate, period)
             if mask is not None:
                 patch = np.where(mask, np.nan, patch)
             out[i] = patch

@@ -220,7 +220,7 @@ def sensitivity_markdown(
     return "\n\n".join(parts) + "\n"
 
 
-def plot_sensitivity(curves: pd.DataFrame, names: dict[str, str], out_png: Path) -> None:
+def plot_sensitivity(curves: pd.DataFrame, names: dict[str, str], out_png: Path | str) -> None:
     """Detection share against rate: one row of panels per family, one column per depth bin."""
     plt = pyplot()
 

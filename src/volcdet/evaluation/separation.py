@@ -213,7 +213,7 @@ def separation_markdown(table: pd.DataFrame) -> str:
 
 
 def plot_frame_roc(
-    names: dict[str, str], predictions: dict[str, pd.DataFrame], out_png: Path
+    names: dict[str, str], predictions: dict[str, pd.DataFrame], out_png: Path | str
 ) -> None:
     """ROC over frames (max probability in the frame) of every model, threshold point marked."""
     from sklearn.metrics import roc_curve
@@ -251,7 +251,7 @@ def plot_frame_roc(
     plt.close(fig)
 
 
-def plot_footprint_sweep(names: dict[str, str], sweep: pd.DataFrame, out_png: Path) -> None:
+def plot_footprint_sweep(names: dict[str, str], sweep: pd.DataFrame, out_png: Path | str) -> None:
     """AUC of every model against the containment threshold of the test labels."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 4.2), layout="constrained")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -24,7 +25,7 @@ def fixed_fpr_tables(
     table2: list[list[str]],
     predictions: dict[str, pd.DataFrame],
     thresholds: pd.DataFrame,
-    outputs: object,
+    outputs: Any,
 ) -> None:
     """Tables 1 and 2 at each model's calibrated threshold (``volcdet.evaluation.calibration``:
     the same false-alarm rate on held-out negatives), with the threshold as a column."""
@@ -62,7 +63,7 @@ def write_tables(
     table1: list[list[str]],
     table2: list[list[str]],
     prediction_paths: dict[str, str],
-    outputs: object,
+    outputs: Any,
     metric_paths: dict[str, str] | None = None,
     thresholds_path: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -19,13 +19,15 @@ import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
-from volcdet.core.errors import ProductError, VolcdetError
+from volcdet.core.errors import ModelFileError, ProductError, VolcdetError
+from volcdet.data.contract import CATALOGUE_COLUMNS
 from volcdet.data.products import VelocityProduct, attach_los, read_velocity
 from volcdet.data.products.base import ReadOptions, period_from_dates, velocity_in_mm_yr
 from volcdet.data.products.reproject import (
@@ -38,6 +40,7 @@ from volcdet.data.rasters import Grid
 from volcdet.data.tables import read_csv_table
 from volcdet.inference.scan import (
     ScanSpec,
+    Windows,
     aggregate_probability,
     flag_windows,
     padded_to_window,
@@ -46,25 +49,27 @@ from volcdet.inference.scan import (
 )
 from volcdet.models import is_reference, resolve_model
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:  # torch loads only when a model does
+    from volcdet.learning.model import VolcanoClassifier
+    from volcdet.learning.transforms import InputTransform
 
-CATALOGUE_COLUMNS = ("name", "lon", "lat")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class LoadedModel:
     """A model file loaded once: network, input transform, checkpoint dict, path and id."""
 
-    model: object
-    transform: object
+    model: VolcanoClassifier
+    transform: InputTransform
     checkpoint: dict
     path: Path
     model_id: str
 
     @property
     def window_px(self) -> int:
-        """Window side on the model grid (input size x the transform's downsampling)."""
-        return int(self.model.spec.input_size_px * self.transform.downsample)
+        """Window side on the model grid, as the model file records it."""
+        return int(self.checkpoint["window_px"])
 
     @property
     def pixel_size_m(self) -> float:
@@ -93,11 +98,11 @@ def load_model(path: Path | str | None = None) -> LoadedModel:
 
     path = resolve_model(path)
     if is_reference(path) and not path.is_file():
-        raise ProductError(
+        raise ModelFileError(
             f"{path}: the reference model is not installed (run `make reference-model`)"
         )
     if not path.is_file():
-        raise ProductError(f"{path}: model file not found")
+        raise ModelFileError(f"{path}: model file not found")
     model, transform, checkpoint = model_from_checkpoint(path)
     return LoadedModel(model, transform, checkpoint, path, model_id_of(path))
 
@@ -163,7 +168,8 @@ def as_product(
     if isinstance(data, xr.DataArray):
         return product_from_dataarray(data, units, ReadOptions(units, nodata, None, force))
     if isinstance(data, (str, Path)):
-        return read_velocity(Path(data), units, nodata=nodata, mask=mask, force=force)
+        mask_path = Path(mask) if mask is not None else None
+        return read_velocity(Path(data), units, nodata=nodata, mask=mask_path, force=force)
     raise TypeError(f"cannot score a {type(data).__name__}: give a path, a DataArray or a product")
 
 
@@ -225,6 +231,80 @@ class Prediction:
     catalogue: pd.DataFrame | None = None
 
 
+@dataclass(frozen=True)
+class _ModelGridScan:
+    """A map scored on the model grid: the grid, the displacement, its valid pixels, the
+    windows, their probabilities and the per-pixel maximum over windows."""
+
+    grid: Grid
+    displacement_mm: np.ndarray
+    valid: np.ndarray
+    windows: Windows
+    probability: np.ndarray
+    probability_map: np.ndarray
+
+
+def _scan_on_model_grid(
+    product: VelocityProduct,
+    loaded: LoadedModel,
+    period_yr: float,
+    spec: ScanSpec,
+    label: str,
+    progress: object | None,
+) -> _ModelGridScan:
+    """Reproject a map to the model grid, turn velocity into displacement over the stack
+    period, and score it in windows; NaN where the map has no data."""
+    target = model_grid(product.grid, loaded.pixel_size_m)
+    on_model = product_on_grid(product, target)
+    displacement = on_model.velocity_mm_yr * np.float32(period_yr)
+    valid = np.isfinite(displacement)
+    if not valid.any():
+        raise ProductError(f"{product.source}: no valid pixel left on the model grid")
+    padded = padded_to_window(displacement, loaded.window_px)
+    windows = plan_windows(padded, target.shape, loaded.window_px, spec)
+    probability = score_windows(
+        loaded.model, loaded.transform, padded, windows, spec, desc=label, progress=progress
+    )
+    probability_map = aggregate_probability(padded, target.shape, windows, probability)
+    probability_map[~valid] = np.nan
+    return _ModelGridScan(target, displacement, valid, windows, probability, probability_map)
+
+
+def _tags(loaded: LoadedModel, threshold: float, period_yr: float) -> dict[str, str]:
+    """What every output of a scan is tagged with: the model, threshold, period, pixel size."""
+    return {
+        "model_id": loaded.model_id,
+        "model_name": "reference" if is_reference(loaded.path) else loaded.path.name,
+        "threshold": f"{threshold:g}",
+        "period_yr": f"{period_yr:.4f}",
+        "pixel_size_m": f"{loaded.pixel_size_m:g}",
+    }
+
+
+def _log_scan(
+    label: str,
+    product: VelocityProduct,
+    scan: _ModelGridScan,
+    pixel_size_m: float,
+    n_flagged: int,
+    threshold: float,
+) -> None:
+    """One log line per scored map: grids, windows scored and skipped, flags."""
+    log.info(
+        "%s: %s %s -> %s at %g m; %d windows scored (%d skipped for missing data), "
+        "%d flagged at p >= %.2f",
+        label,
+        product.kind,
+        product.grid.crs.to_string(),
+        scan.grid.crs.to_string(),
+        pixel_size_m,
+        len(scan.windows.origins),
+        scan.windows.n_planned - len(scan.windows.origins),
+        n_flagged,
+        threshold,
+    )
+
+
 def predict(
     data: object,
     model: LoadedModel | Path | str | None = None,
@@ -253,70 +333,46 @@ def predict(
         catalogue = read_catalogue(catalogue)
     period = resolve_period(product, period_yr)
     threshold = spec.threshold if spec.threshold is not None else loaded.threshold
-    target = model_grid(product.grid, loaded.pixel_size_m)
-    on_model = product_on_grid(product, target)
-    displacement = on_model.velocity_mm_yr * np.float32(period)
-    valid = np.isfinite(displacement)
-    if not valid.any():
-        raise ProductError(f"{product.source}: no valid pixel left on the model grid")
-    window = loaded.window_px
-    padded = padded_to_window(displacement, window)
-    windows = plan_windows(padded, target.shape, window, spec)
     label = name or Path(product.source).name
-    probability = score_windows(
-        loaded.model, loaded.transform, padded, windows, spec, desc=label, progress=progress
-    )
-    prob_model = aggregate_probability(padded, target.shape, windows, probability)
-    prob_model[~valid] = np.nan
-    tags = {
-        "model_id": loaded.model_id,
-        "model_name": "reference" if is_reference(loaded.path) else loaded.path.name,
-        "threshold": f"{threshold:g}",
-        "period_yr": f"{period:.4f}",
-        "pixel_size_m": f"{loaded.pixel_size_m:g}",
-    }
+    scan = _scan_on_model_grid(product, loaded, period, spec, label, progress)
     properties = {
         "input": label,
         "model_id": loaded.model_id,
         "threshold": threshold,
         "period_yr": period,
     }
-    footprint = valid_area(product.velocity_mm_yr, product.grid, target.crs)
+    footprint = valid_area(product.velocity_mm_yr, product.grid, scan.grid.crs)
     flags, features = flag_windows(
-        windows, probability, target, valid, threshold, catalogue, properties, footprint
-    )
-    prob_input = reproject_nearest(prob_model, target, product.grid)
-    prob_input[~np.isfinite(product.velocity_mm_yr)] = np.nan
-    log.info(
-        "%s: %s %s -> %s at %g m; %d windows scored (%d skipped for missing data), "
-        "%d flagged at p >= %.2f",
-        label,
-        product.kind,
-        product.grid.crs.to_string(),
-        target.crs.to_string(),
-        loaded.pixel_size_m,
-        len(windows.origins),
-        windows.n_planned - len(windows.origins),
-        len(flags),
+        scan.windows,
+        scan.probability,
+        scan.grid,
+        scan.valid,
         threshold,
+        catalogue,
+        properties,
+        footprint,
     )
+    prob_input = reproject_nearest(scan.probability_map, scan.grid, product.grid)
+    prob_input[~np.isfinite(product.velocity_mm_yr)] = np.nan
+    _log_scan(label, product, scan, loaded.pixel_size_m, len(flags), threshold)
+    tags = _tags(loaded, threshold, period)
     attrs = {"long_name": "probability of deformation (max over windows)"} | tags
     return Prediction(
         name=label,
         product=product,
         probability=dataarray_on(prob_input, product.grid, "probability", attrs),
-        probability_model_grid=dataarray_on(prob_model, target, "probability", attrs),
+        probability_model_grid=dataarray_on(scan.probability_map, scan.grid, "probability", attrs),
         flags=flags,
         features=features,
-        displacement_mm=displacement,
+        displacement_mm=scan.displacement_mm,
         model_id=loaded.model_id,
         threshold=threshold,
         period_yr=period,
-        window_px=window,
-        n_windows=len(windows.origins),
-        n_planned=windows.n_planned,
+        window_px=loaded.window_px,
+        n_windows=len(scan.windows.origins),
+        n_planned=scan.windows.n_planned,
         input_grid=product.grid,
-        model_grid=target,
+        model_grid=scan.grid,
         los_source=str(los) if los is not None else product.los_source,
         tags=tags,
         catalogue=catalogue,

@@ -22,7 +22,15 @@ import threading
 from pathlib import Path
 
 from volcdet.core.errors import VolcdetError
-from volcdet.core.folders import check_destination, check_replaceable
+from volcdet.core.folders import check_output_folder
+from volcdet.data.contract import (
+    CATALOGUE_COLUMNS,
+    REGION_KIND,
+    SCAN_TRACK_COLUMNS,
+    ProductSource,
+    period_yr_of_iso_dates,
+    track_id_problem,
+)
 from volcdet.inference.destinations import check_export_destination, check_run_out
 from volcdet.inference.previous_run import read_previous_run
 from volcdet.inference.spec import ScanSpec
@@ -33,10 +41,7 @@ EXIT_NEW_FLAGS = 3
 #: Exit status after a signal: 128 + its number, as shells report it.
 EXIT_SIGINT = 128 + signal.SIGINT
 EXIT_SIGTERM = 128 + signal.SIGTERM
-REGION_KIND = "volcdet region import"
 UNITS = ("mm/yr", "cm/yr", "m/yr")
-TRACK_COLUMNS = ("track_id", "velocity")
-CATALOGUE_COLUMNS = ("name", "lon", "lat")
 
 
 class UsageError(VolcdetError):
@@ -137,6 +142,12 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
         help="MintPy mask file per input (maskTempCoh.h5; 0 = no data); default: the one "
         "beside the velocity file",
     )
+    _add_reading_options(predict)
+    _add_scan_options(predict)
+
+
+def _add_reading_options(predict: argparse.ArgumentParser) -> None:
+    """How ``volcdet predict`` reads its inputs: no-data value, checks, unit, period."""
     predict.add_argument(
         "--nodata",
         type=_nodata,
@@ -150,6 +161,19 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
         help="score maps that fail the plausibility checks (scale, unit, DEM-like values)",
     )
     predict.add_argument(
+        "--units", choices=UNITS, help="velocity unit of inputs that do not state it"
+    )
+    predict.add_argument(
+        "--period-yr",
+        type=_positive_years,
+        default=None,
+        help="stack period (default: from the file's dates; required for plain GeoTIFFs)",
+    )
+
+
+def _add_scan_options(predict: argparse.ArgumentParser) -> None:
+    """The model, outputs and scanning options of ``volcdet predict``."""
+    predict.add_argument(
         "--model",
         default=None,
         help="volcdet model file (.pt); default or 'reference': the reference model shipped "
@@ -160,15 +184,6 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
         "--overwrite",
         action="store_true",
         help="replace an existing --out, only if volcdet wrote all of it",
-    )
-    predict.add_argument(
-        "--units", choices=UNITS, help="velocity unit of inputs that do not state it"
-    )
-    predict.add_argument(
-        "--period-yr",
-        type=_positive_years,
-        default=None,
-        help="stack period (default: from the file's dates; required for plain GeoTIFFs)",
     )
     predict.add_argument(
         "--stride", type=int, default=64, help="window step in pixels (default 64)"
@@ -289,45 +304,45 @@ def input_names(paths: list[Path]) -> list[str]:
     return unique
 
 
-def _track_inputs(tracks: Path, period_given: float | None, units: str | None) -> list[tuple]:
-    """(name, velocity, los, period, units) of each row of a tracks table (mm/yr by contract)."""
+def _track_period(record: dict, period_given: float | None, where: str) -> float | None:
+    """A --tracks row's period: the one given, else from its start and end dates, else None."""
+    if period_given is not None or not (record.get("start") and record.get("end")):
+        return period_given
+    try:
+        return period_yr_of_iso_dates(record["start"], record["end"])
+    except ValueError as err:
+        raise UsageError(f"{where}: {err}") from None
+
+
+def _track_inputs(
+    tracks: Path, period_given: float | None, units: str | None
+) -> list[ProductSource]:
+    """The maps of a tracks table given to --tracks (mm/yr unless ``units``), paths relative to
+    the table's folder."""
     header = _csv_header(tracks, "--tracks")
-    missing = [c for c in TRACK_COLUMNS if c not in header]
+    missing = [c for c in SCAN_TRACK_COLUMNS if c not in header]
     if missing:
         raise UsageError(f"{tracks}: --tracks table lacks column(s) {', '.join(missing)}")
-    from datetime import date
-
-    rows = []
+    sources = []
     with open(tracks, newline="") as file:
         for record in csv.DictReader(file):
             track = record["track_id"]
-            if not re.fullmatch(r"[A-Za-z0-9_-]+", track or ""):
-                raise UsageError(f"{tracks}: track_id {track!r} must be letters, digits, _ or -")
+            problem = track_id_problem(track)
+            if problem:
+                raise UsageError(f"{tracks}: {problem}")
             velocity = tracks.parent / record["velocity"]
             _require_file(velocity, f"--tracks {track}")
             los = tracks.parent / record["los"] if record.get("los") else None
             if los is not None:
                 _require_file(los, f"--tracks {track} los")
-            period = period_given
-            if period is None and record.get("start") and record.get("end"):
-                try:
-                    days = (
-                        date.fromisoformat(record["end"]) - date.fromisoformat(record["start"])
-                    ).days
-                except ValueError as err:
-                    raise UsageError(
-                        f"{tracks}: track {track}: start/end are not ISO dates"
-                    ) from err
-                if days <= 0:
-                    raise UsageError(f"{tracks}: track {track}: end is not after start")
-                period = days / 365.25
-            rows.append((track, velocity, los, period, units or "mm/yr"))
-    if not rows:
+            period = _track_period(record, period_given, f"{tracks}: track {track}")
+            sources.append(ProductSource(track, velocity, los, units or "mm/yr", period))
+    if not sources:
         raise UsageError(f"{tracks}: --tracks table has no rows")
-    return rows
+    return sources
 
 
-def check_predict_args(args: argparse.Namespace) -> tuple[list, ScanSpec]:
+def check_predict_args(args: argparse.Namespace) -> tuple[list[ProductSource], ScanSpec]:
     """Every check of ``volcdet predict`` that needs no heavy import; (inputs, spec) or UsageError."""
     from volcdet.inference.spec import ScanSpec
 
@@ -365,21 +380,27 @@ def check_predict_args(args: argparse.Namespace) -> tuple[list, ScanSpec]:
         if missing:
             raise UsageError(f"{args.catalogue}: --catalogue lacks column(s) {', '.join(missing)}")
     items = [
-        (name, path, los[i] if los else None, args.period_yr, None, masks[i] if masks else None)
+        ProductSource(
+            name,
+            path,
+            los=los[i] if los else None,
+            period_yr=args.period_yr,
+            mask=masks[i] if masks else None,
+        )
         for i, (name, path) in enumerate(zip(input_names(args.inputs), args.inputs, strict=True))
     ]
     if args.tracks is not None:
         items += _track_inputs(args.tracks, args.period_yr, args.units)
-    names = [item[0] for item in items]
+    names = [item.name for item in items]
     if len(set(names)) < len(names):
         raise UsageError(f"predict: two inputs would share the output folder name ({names})")
     _check_predict_out(args, items)
     return items, spec
 
 
-def _check_predict_out(args: argparse.Namespace, items: list[tuple]) -> None:
+def _check_predict_out(args: argparse.Namespace, items: list[ProductSource]) -> None:
     """--out, --overwrite, --compare and --compare-any, before anything is read or scored."""
-    reads = [args.model, *(p for item in items for p in item[1:3] if p is not None)]
+    reads = [args.model, *(p for item in items for p in (item.path, item.los) if p is not None)]
     reads += [p for p in (args.catalogue, args.tracks) if p is not None]
     check_run_out(args.out, args.overwrite, reads)
     _check_writable(args.out)
@@ -392,10 +413,10 @@ def _check_predict_out(args: argparse.Namespace, items: list[tuple]) -> None:
 def _predict(args: argparse.Namespace) -> int:
     """``volcdet predict``: check everything, then import the scanner and run."""
     items, spec = check_predict_args(args)
-    from volcdet.inference.runs import PredictInput, run_predict
+    from volcdet.inference.runs import run_predict
 
     result = run_predict(
-        [PredictInput(*item) for item in items],
+        items,
         args.model,
         args.out,
         spec,
@@ -420,13 +441,7 @@ def _predict(args: argparse.Namespace) -> int:
 def _region_import(args: argparse.Namespace) -> int:
     """``volcdet region import``: check the arguments, then build the region."""
     reads = [p for p in (args.volcanoes, args.roi, args.salt_lakes) if p is not None]
-    check_destination(args.out, reads, "region folder")
-    if args.out.exists() or args.out.is_symlink():
-        if not args.out.is_dir():
-            raise UsageError(f"{args.out}: region folder is a file, not a folder")
-        if not args.overwrite:
-            raise UsageError(f"{args.out}: output folder exists; use --overwrite to replace it")
-        check_replaceable(args.out, REGION_KIND, "region folder")
+    check_output_folder(args.out, reads, args.overwrite, REGION_KIND, "region folder")
     _check_writable(args.out, "region folder")
     for path, option in ((args.volcanoes, "--volcanoes"), (args.roi, "--roi")):
         _require_file(path, option)

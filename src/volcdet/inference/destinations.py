@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 from volcdet.core.errors import OutputError
-from volcdet.core.folders import check_destination, check_replaceable
+from volcdet.core.folders import check_output_folder
 
 #: What the marker of a predict run's folder says it is.
 RUN_KIND = "volcdet predict run"
@@ -23,14 +23,7 @@ EXPORT_EXTRA_FILE = "volcdet.json"
 def check_run_out(out_dir: Path, overwrite: bool, reads: list[Path]) -> None:
     """OutputError unless ``out_dir`` may receive a run: not the current folder or above it,
     holding none of ``reads``, and new, or with ``overwrite`` a run volcdet wrote."""
-    out_dir = Path(out_dir)
-    check_destination(out_dir, reads, "--out")
-    if out_dir.exists() or out_dir.is_symlink():
-        if not out_dir.is_dir():
-            raise OutputError(f"{out_dir}: --out is a file, not a folder")
-        if not overwrite:
-            raise OutputError(f"{out_dir}: output folder exists; use --overwrite to replace it")
-        check_replaceable(out_dir, RUN_KIND, "--out")
+    check_output_folder(out_dir, reads, overwrite, RUN_KIND, "--out")
 
 
 def is_volcdet_export(path: Path) -> bool:

@@ -21,12 +21,13 @@ from volcdet.core.errors import OutputError
 from volcdet.core.folders import current_umask, remove_dead_leftovers, writer_tag
 from volcdet.inference.destinations import EXPORT_EXTRA_FILE, check_export_destination
 from volcdet.learning.checkpoints import model_from_checkpoint
+from volcdet.learning.transforms import InputTransform
 
 
 class ProbabilityModule(torch.nn.Module):
     """Displacement (B, H, W) in mm -> probability (B,): transform and network in one module."""
 
-    def __init__(self, model: torch.nn.Module, transform: object) -> None:
+    def __init__(self, model: torch.nn.Module, transform: InputTransform) -> None:
         super().__init__()
         self.model = model
         self.transform = transform
@@ -40,7 +41,7 @@ def _traced(model_path: Path) -> tuple[torch.jit.ScriptModule, dict]:
     """The traced probability module of a model file and its ``volcdet.json`` entry; torch's
     notes on tracing (deprecation, constants in the trace) are not shown: they do not apply."""
     model, transform, checkpoint = model_from_checkpoint(model_path)
-    size = model.spec.input_size_px * transform.downsample
+    size = int(checkpoint["window_px"])
     module = ProbabilityModule(model, transform).eval()
     example = torch.randn(2, size, size) * 20.0
     with warnings.catch_warnings(), torch.no_grad():

@@ -10,7 +10,6 @@ no data (NaN) wherever the input had no data.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ import rasterio
 import rasterio.shutil
 from rasterio.io import MemoryFile
 
+from volcdet.core.atomic import write_bytes_atomic
 from volcdet.data.rasters import Grid
 from volcdet.inference.api import Prediction
 from volcdet.inference.quicklook import quicklook
@@ -46,7 +46,6 @@ def write_cog(
         "transform": grid.transform,
         "nodata": float("nan"),
     }
-    tmp = path.with_name(f".{path.name}.tmp")
     with MemoryFile() as memory, MemoryFile() as cog:
         with memory.open(**profile) as dst:
             dst.write(np.asarray(data, np.float32)[None])
@@ -62,8 +61,7 @@ def write_cog(
             OVERVIEW_RESAMPLING="NEAREST",
         )
         # Python writes the bytes, so a full disk is an OSError (ENOSPC), not libtiff's noise.
-        tmp.write_bytes(cog.read())
-    os.replace(tmp, path)
+        write_bytes_atomic(path, cog.read())
 
 
 def write_prediction(prediction: Prediction, folder: Path) -> list[Path]:

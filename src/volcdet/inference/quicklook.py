@@ -9,6 +9,7 @@ numbered by rank, and a colour bar each. No data is grey.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,12 @@ from pyproj import Transformer
 
 from volcdet.core.constants import FRINGE_MM
 from volcdet.core.phase import wrapped_phase_from_displacement
+from volcdet.core.plotting import pyplot
 from volcdet.data.rasters import Grid
+
+if TYPE_CHECKING:  # matplotlib loads when a figure is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 #: Samples along each axis used to draw the lon/lat graticule.
 GRATICULE_SAMPLES = 64
@@ -33,7 +39,7 @@ def _nice_ticks(low: float, high: float) -> np.ndarray:
     """Up to 5 round values within [low, high]."""
     from matplotlib.ticker import MaxNLocator
 
-    ticks = MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+    ticks = np.asarray(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high))
     return ticks[(ticks >= low) & (ticks <= high)]
 
 
@@ -41,13 +47,16 @@ def lonlat_of_pixels(
     grid: Grid, rows: np.ndarray, cols: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Longitude and latitude (degrees) of image positions (pixel centres at integers)."""
-    x, y = grid.transform @ (np.asarray(cols, float) + 0.5, np.asarray(rows, float) + 0.5)
+    x, y = grid.transform @ (  # type: ignore[operator]  # Affine maps arrays element-wise
+        np.asarray(cols, float) + 0.5,
+        np.asarray(rows, float) + 0.5,
+    )
     to_lonlat = Transformer.from_crs(grid.crs.to_wkt(), "EPSG:4326", always_xy=True)
     lon, lat = to_lonlat.transform(x, y)
     return np.asarray(lon), np.asarray(lat)
 
 
-def add_lonlat_axes(ax: object, grid: Grid) -> None:
+def add_lonlat_axes(ax: Axes, grid: Grid) -> None:
     """Longitude ticks along the bottom edge, latitude ticks along the left, and a graticule."""
     rows, cols = grid.shape
     along = np.linspace(-0.5, cols - 0.5, 256)
@@ -97,13 +106,11 @@ def quicklook_figure(
     title: str,
     grid: Grid | None = None,
     catalogue: pd.DataFrame | None = None,
-) -> object:
+) -> Figure:
     """The quick-look matplotlib Figure (Agg): wrapped phase and probability, see module doc."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
+
+    plt = pyplot()
 
     fig, (ax_phase, ax_prob) = plt.subplots(1, 2, figsize=(12, 5.6), layout="constrained")
     phase_cmap = plt.get_cmap("twilight_shifted").with_extremes(bad=NO_DATA_GREY)
@@ -158,8 +165,7 @@ def quicklook(
     catalogue: pd.DataFrame | None = None,
 ) -> None:
     """Write the quick-look PNG (``quicklook_figure``) to ``out_png``."""
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig = quicklook_figure(displacement, prob_map, flagged, threshold, title, grid, catalogue)
     fig.savefig(out_png, dpi=90)
     plt.close(fig)

@@ -30,8 +30,10 @@ from rasterio.errors import RasterioError
 from volcdet import __version__
 from volcdet.core.errors import OutputError
 from volcdet.core.folders import commit_folder, make_staging
+from volcdet.data.contract import ProductSource
 from volcdet.data.products import VelocityProduct, attach_los
 from volcdet.inference.api import (
+    LoadedModel,
     Prediction,
     as_product,
     load_model,
@@ -64,19 +66,6 @@ WRITE_ERRORS = (OSError, RasterioError, CPLE_BaseError)
 
 
 @dataclass(frozen=True)
-class PredictInput:
-    """One map of a run: folder name, product path, optional LOS, stated period and unit, and
-    an optional mask file (MintPy maskTempCoh.h5)."""
-
-    name: str
-    path: Path
-    los: Path | None = None
-    period_yr: float | None = None
-    units: str | None = None
-    mask: Path | None = None
-
-
-@dataclass(frozen=True)
 class RunResult:
     """The summary written to ``run_summary.json`` and the flags new since a previous run."""
 
@@ -94,7 +83,7 @@ def _grid_record(product: VelocityProduct) -> dict:
     }
 
 
-def _summary_entry(item: PredictInput, prediction: Prediction) -> dict:
+def _summary_entry(item: ProductSource, prediction: Prediction) -> dict:
     """The run-summary record of one scored input."""
     product = prediction.product
     grid = prediction.model_grid
@@ -134,7 +123,7 @@ def new_flags_since(
 
 
 def checked_product(
-    item: PredictInput,
+    item: ProductSource,
     units: str | None,
     nodata: float | str | None = None,
     force: bool = False,
@@ -148,7 +137,7 @@ def checked_product(
 
 
 def run_inputs(
-    inputs: list[PredictInput], model_path: Path, catalogue_path: Path | None
+    inputs: list[ProductSource], model_path: Path, catalogue_path: Path | None
 ) -> list[Path]:
     """Every file a run reads: maps, LOS rasters, the model and the catalogue."""
     paths = [item.path for item in inputs] + [i.los for i in inputs if i.los is not None]
@@ -158,7 +147,7 @@ def run_inputs(
 def check_comparable(
     previous: PreviousRun,
     model_path: Path,
-    inputs: list[PredictInput],
+    inputs: list[ProductSource],
     products: list[VelocityProduct],
     compare_any: bool,
 ) -> None:
@@ -186,8 +175,61 @@ def output_error(out_dir: Path, err: BaseException) -> OutputError:
     )
 
 
+def _score_into(
+    staging: Path,
+    inputs: list[ProductSource],
+    products: list[VelocityProduct],
+    model: LoadedModel,
+    spec: ScanSpec,
+    catalogue: pd.DataFrame | None,
+    progress: object | None,
+) -> tuple[list[dict], dict[str, pd.DataFrame]]:
+    """Score every input into ``staging/<name>/``; its summary entries and flags by name."""
+    entries, flags = [], {}
+    for item, product in zip(inputs, products, strict=True):
+        prediction = predict(
+            product,
+            model,
+            period_yr=item.period_yr,
+            spec=spec,
+            catalogue=catalogue,
+            name=item.name,
+            progress=progress,
+        )
+        write_prediction(prediction, staging / item.name)
+        entries.append(_summary_entry(item, prediction))
+        flags[item.name] = prediction.flags
+    return entries, flags
+
+
+def _run_summary(
+    model_path: Path,
+    model: LoadedModel,
+    spec: ScanSpec,
+    catalogue_path: Path | None,
+    entries: list[dict],
+) -> dict:
+    """``run_summary.json`` of a run: versions, model, threshold, inputs and counts flagged."""
+    return {
+        "format": RUN_FORMAT,
+        "volcdet": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "model": {
+            "name": "reference" if is_reference(model_path) else None,
+            "path": str(model_path),
+            "id": model.model_id,
+            "pixel_size_m": model.pixel_size_m,
+        },
+        "threshold": spec.threshold if spec.threshold is not None else model.threshold,
+        "stride_px": spec.stride_px,
+        "catalogue": str(catalogue_path) if catalogue_path else None,
+        "inputs": entries,
+        "flagged": sum(e["flagged"] for e in entries),
+    }
+
+
 def run_predict(
-    inputs: list[PredictInput],
+    inputs: list[ProductSource],
     model_path: Path,
     out_dir: Path,
     spec: ScanSpec,
@@ -221,36 +263,8 @@ def run_predict(
     except WRITE_ERRORS as err:
         raise output_error(out_dir, err) from None
     try:
-        entries, flags = [], {}
-        for item, product in zip(inputs, products, strict=True):
-            prediction = predict(
-                product,
-                model,
-                period_yr=item.period_yr,
-                spec=spec,
-                catalogue=catalogue,
-                name=item.name,
-                progress=progress,
-            )
-            write_prediction(prediction, staging / item.name)
-            entries.append(_summary_entry(item, prediction))
-            flags[item.name] = prediction.flags
-        summary = {
-            "format": RUN_FORMAT,
-            "volcdet": __version__,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "model": {
-                "name": "reference" if is_reference(model_path) else None,
-                "path": str(model_path),
-                "id": model.model_id,
-                "pixel_size_m": model.pixel_size_m,
-            },
-            "threshold": spec.threshold if spec.threshold is not None else model.threshold,
-            "stride_px": spec.stride_px,
-            "catalogue": str(catalogue_path) if catalogue_path else None,
-            "inputs": entries,
-            "flagged": sum(e["flagged"] for e in entries),
-        }
+        entries, flags = _score_into(staging, inputs, products, model, spec, catalogue, progress)
+        summary = _run_summary(model_path, model, spec, catalogue_path, entries)
         new = None
         if previous is not None:
             match_km = model.window_px * model.pixel_size_m / 2000.0

@@ -16,6 +16,7 @@ import sys
 import warnings
 from dataclasses import fields
 from pathlib import Path, PurePath
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -26,6 +27,7 @@ from volcdet.core.errors import ModelFileError
 from volcdet.learning.model import ModelSpec, VolcanoClassifier, unknown_backbone
 from volcdet.learning.transforms import InputTransform
 
+SpecT = TypeVar("SpecT", ModelSpec, InputTransform)
 CHECKPOINT_FORMAT = "volcdet-model/1"
 #: Entries every model file holds.
 CHECKPOINT_KEYS = ("format", "model_spec", "transform", "state_dict", "threshold", "run_info")
@@ -102,7 +104,10 @@ def load_weights_only(path: Path, what: str = "model file") -> object:
     if path.stat().st_size == 0:
         raise ModelFileError(f"{path}: empty file, not a volcdet {what}")
     try:
-        with torch.serialization.safe_globals(_LEGACY_SAFE_GLOBALS), warnings.catch_warnings():
+        with (
+            torch.serialization.safe_globals(_LEGACY_SAFE_GLOBALS),  # type: ignore[arg-type]
+            warnings.catch_warnings(),
+        ):
             warnings.filterwarnings("ignore", "Detected pickle protocol", UserWarning)
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
@@ -139,7 +144,7 @@ def load_checkpoint(path: Path) -> dict:
     return checkpoint
 
 
-def _from_dict(cls: type, values: object, key: str, path: Path) -> object:
+def _from_dict(cls: type[SpecT], values: object, key: str, path: Path) -> SpecT:
     """A frozen dataclass from a checkpoint entry; ModelFileError naming unknown fields."""
     if not isinstance(values, dict):
         raise ModelFileError(f"{path}: entry {key} is a {type(values).__name__}, not a dict")
@@ -183,6 +188,24 @@ def check_weights(model: torch.nn.Module, state_dict: object, path: Path) -> Non
         )
 
 
+def window_px(spec: ModelSpec, transform: InputTransform) -> int:
+    """Side (px, on the grid of ``transform.pixel_size_m``) of the window a model scores: its
+    input size times the transform's downsampling."""
+    return int(spec.input_size_px * transform.downsample)
+
+
+def _check_window(checkpoint: dict, spec: ModelSpec, transform: InputTransform, path: Path) -> None:
+    """Store the window side in ``checkpoint`` (files written before it was stored lack it) and
+    refuse a file whose stored side disagrees with its spec and transform."""
+    expected = window_px(spec, transform)
+    stored = checkpoint.setdefault("window_px", expected)
+    if stored != expected:
+        raise ModelFileError(
+            f"{path}: window_px {stored} disagrees with its input size {spec.input_size_px} px x "
+            f"downsampling {transform.downsample}"
+        )
+
+
 def model_from_checkpoint(path: Path) -> tuple[VolcanoClassifier, InputTransform, dict]:
     """Rebuild the classifier and its input transform from a self-describing model file."""
     checkpoint = load_checkpoint(path)
@@ -193,6 +216,7 @@ def model_from_checkpoint(path: Path) -> tuple[VolcanoClassifier, InputTransform
         # the plain wrap; those from before the pixel size was recorded were trained at 200 m.
         entry = {"reference": "none", "pixel_size_m": LEGACY_PIXEL_SIZE_M, **entry}
     transform = _from_dict(InputTransform, entry, "transform", path)
+    _check_window(checkpoint, spec, transform, path)
     problem = unknown_backbone(spec.backbone)
     if problem:
         raise ModelFileError(f"{path}: {problem}")
@@ -227,6 +251,7 @@ def build_checkpoint(
         },
         "epoch": int(epoch),
         "val_loss": float(val_loss),
+        "window_px": window_px(spec, transform),
         "threshold": 0.5,
         "run_info": plain(run_info, "run_info"),
     }

@@ -48,7 +48,8 @@ class VolcanoClassifier(nn.Module):
         self.backbone = timm.create_model(
             spec.backbone, pretrained=False, num_classes=0, in_chans=spec.in_channels
         )
-        self.penultimate = nn.Linear(self.backbone.num_features, spec.hidden_units)
+        features: int = self.backbone.num_features  # type: ignore[assignment]  # timm: an int
+        self.penultimate = nn.Linear(features, spec.hidden_units)
         self.activation = nn.ReLU(inplace=True)
         self.dropout = nn.Dropout(spec.dropout)
         self.classifier = nn.Linear(spec.hidden_units, 1)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import numpy as np
 import torch
@@ -46,6 +46,7 @@ from volcdet.learning.checkpoints import (
 from volcdet.learning.cpu_kernels import PINNED_CPU_KERNELS
 from volcdet.learning.datasets import StoreDataset, split_indices
 from volcdet.learning.device import (
+    CpuPrecision,
     Precision,
     choose_precision,
     deterministic_kernels,
@@ -134,7 +135,7 @@ class ResumeState:
             state_dict=model.state_dict(),
             optimizer=optimizer.state_dict(),
             scaler=scaler.state_dict() if scaler is not None else None,
-            history=plain(history, "history"),
+            history=cast("list[dict]", plain(history, "history")),
             best_val_loss=float(stopping.best_loss),
             bad_epochs=int(stopping.bad_epochs),
             epoch=int(epoch),
@@ -147,7 +148,7 @@ class ResumeState:
     @classmethod
     def from_dict(cls, state: dict) -> ResumeState:
         """The state of a loaded ``last.pt`` (None for missing ``OPTIONAL_RESUME_KEYS``)."""
-        return cls(**{key: state.get(key) for key in RESUME_KEYS})
+        return cls(**{key: state.get(key) for key in RESUME_KEYS})  # type: ignore[arg-type]
 
     def restore(
         self,
@@ -349,7 +350,7 @@ def fit(
     the CPU in tests.
     """
     device = resolve_device(cfg.device)
-    precision = precision or choose_precision(device, cfg.cpu_precision)
+    precision = precision or choose_precision(device, cast(CpuPrecision, cfg.cpu_precision))
     with deterministic_kernels(device):
         return _fit(
             stores,
@@ -413,7 +414,8 @@ def _epoch_batches(
     offsets = (
         torch.from_numpy(random_offsets_mm(cfg.seed, epoch, order)) if cfg.random_offset else None
     )
-    return _loader(Subset(dataset, order), cfg, Purpose.TRAIN_EPOCH_LOADER, epoch), offsets
+    subset = Subset(dataset, order)  # type: ignore[arg-type]  # an index array works
+    return _loader(subset, cfg, Purpose.TRAIN_EPOCH_LOADER, epoch), offsets
 
 
 @dataclass(frozen=True)
@@ -465,7 +467,7 @@ def _initial_model(
 ) -> tuple[VolcanoClassifier, torch.optim.Optimizer, torch.amp.GradScaler | None]:
     """The seeded initial model on the precision's device, its AdamW optimiser and loss scaler."""
     torch.manual_seed(torch_seed(cfg.seed, Purpose.TRAIN_INIT))
-    model = VolcanoClassifier(model_spec).to(
+    model = VolcanoClassifier(model_spec).to(  # type: ignore[call-overload]
         precision.device, memory_format=precision.memory_format
     )
     optimizer = torch.optim.AdamW(
@@ -569,7 +571,8 @@ def _fit(
     history, stopping, start_epoch = _resume(
         saver.last_path, digests, cfg, model, optimizer, scaler
     )
-    val_loader = _loader(Subset(dataset, split[1]), cfg, Purpose.TRAIN_VALIDATION_LOADER)
+    validation = Subset(dataset, split[1])  # type: ignore[arg-type]  # an index array works
+    val_loader = _loader(validation, cfg, Purpose.TRAIN_VALIDATION_LOADER)
     training = _Training(
         cfg, transform, precision, dataset, split[0], val_loader, model, optimizer, scaler, progress
     )

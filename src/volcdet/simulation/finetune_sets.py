@@ -136,7 +136,7 @@ def with_coverage(
 
 
 def build_ft1(
-    background: tuple[np.memmap, pd.DataFrame],
+    background: tuple[np.ndarray, pd.DataFrame],
     los_by_track: dict[str, np.ndarray],
     library: SourceLibrary,
     rng: np.random.Generator,
@@ -180,7 +180,7 @@ def build_ft1(
 
 def build_ft_set(
     name: str,
-    background: tuple[np.memmap, pd.DataFrame],
+    background: tuple[np.ndarray, pd.DataFrame],
     simulation: list[tuple[np.memmap, pd.DataFrame]],
     los_by_track: dict[str, np.ndarray],
     library: SourceLibrary,
@@ -258,7 +258,7 @@ def write_ft_set(
     With ``holdout_fraction`` the background tiles held out for the sensitivity test, and every
     tile sharing ground with one (``volcdet.data.background.fine_tuning_tiles``), are left out.
     """
-    background = open_store(*background_store)
+    background: tuple[np.ndarray, pd.DataFrame] = open_store(*background_store)
     if holdout_fraction:
         size_px = background[0].shape[-1]
         keep = np.flatnonzero(fine_tuning_tiles(background[1], holdout_fraction, seed, size_px))

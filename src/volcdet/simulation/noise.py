@@ -167,6 +167,13 @@ def load_region_noise_inputs(
     return RegionNoiseInputs(mask_bank=bank, dem_m=dem)
 
 
+def _dem_of(inputs: RegionNoiseInputs, term: str) -> np.ndarray:
+    """The region's DEM (m), which ``term`` is drawn on; ValueError when the region has none."""
+    if inputs.dem_m is None:
+        raise ValueError(f"{term} needs a DEM: the region has no dem.tif")
+    return inputs.dem_m
+
+
 def _stratified_mm(
     shape: tuple[int, ...],
     rng: np.random.Generator,
@@ -175,11 +182,12 @@ def _stratified_mm(
 ) -> tuple[np.ndarray, float]:
     """A stratified delay on a DEM cutout (near a peak with probability ``peak_share``) and its
     coefficient in mm per km of height."""
+    dem_m = _dem_of(inputs, "stratified delay")
     if spec.peak_share > 0:
-        cutout = dem_cutout(inputs.dem_m, shape[0], rng, inputs.dem_peaks, spec.peak_share)
+        cutout = dem_cutout(dem_m, shape[0], rng, inputs.dem_peaks, spec.peak_share)
         k = float(rng.normal(0.0, spec.coefficient_mm_per_km))
         return stratified_delay_mm(cutout, k), k
-    delay, info = draw_stratified_delay(inputs.dem_m, shape[0], rng, spec.coefficient_mm_per_km)
+    delay, info = draw_stratified_delay(dem_m, shape[0], rng, spec.coefficient_mm_per_km)
     return delay, info["coefficient_mm_per_km"]
 
 
@@ -191,7 +199,11 @@ def _slope_creep_mm(
     inputs: RegionNoiseInputs,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Downslope creep on a DEM cutout, seen along the LOS, and its draw."""
-    cutout = dem_cutout(inputs.dem_m, shape[0], rng, inputs.dem_peaks, spec.peak_share)
+    cutout = dem_cutout(
+        _dem_of(inputs, "slope creep"), shape[0], rng, inputs.dem_peaks, spec.peak_share
+    )
+    if inputs.los_enu is None:
+        raise ValueError("slope creep needs the LOS vectors of the region's tracks")
     return downslope_creep_mm(cutout, pixel_size_m, inputs.los_enu, rng, spec)
 
 

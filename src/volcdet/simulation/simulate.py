@@ -83,6 +83,8 @@ def _draw_source_mm(
     los_field = np.tensordot(los_vector, enu_mm, axes=1)
     amplitude = float(np.exp(rng.uniform(np.log(min_amp), np.log(spec.max_amplitude_mm))))
     sign = -1.0 if rng.random() < spec.deflation_fraction else 1.0
+    if library.table is None:
+        raise ValueError("the source library has no table of its sources")
     source = library.table.iloc[index]
     row = {
         "amplitude_mm": sign * amplitude,

@@ -257,7 +257,7 @@ def read_interferogram(path: Path) -> tuple[np.ndarray, float]:
             raise RegionError(f"{path}: needs a projected CRS in metres, got {src.crs}")
         if not np.isclose(abs(src.transform.a), abs(src.transform.e)):
             raise RegionError(f"{path}: pixels are not square ({src.res})")
-        image = read_checked(src, path, indexes=1).astype(np.float64).filled(np.nan)
+        image = np.ma.filled(read_checked(src, path, indexes=1).astype(np.float64), np.nan)
         return image, float(abs(src.transform.a))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -69,11 +70,13 @@ class VelocityProduct:
     end: str | None = None
     units_found: str | None = None
     #: What the velocities are relative to, as the product states it (point or area, date).
-    reference: dict | None = None
+    reference: dict[str, Any] | None = None
     #: Where the LOS came from (a file given or found beside the input, or the product itself).
     los_source: str | None = None
 
-    def with_los(self, los_unit_vector: np.ndarray | None, source: str | None = None) -> VelocityProduct:
+    def with_los(
+        self, los_unit_vector: np.ndarray | None, source: str | None = None
+    ) -> VelocityProduct:
         """The same product carrying a LOS unit-vector raster (3, H, W) on its grid."""
         if los_unit_vector is not None and los_unit_vector.shape != (3, *self.grid.shape):
             raise ProductError(
@@ -142,7 +145,9 @@ def velocity_in_mm_yr(
                 f"volcdet knows ({', '.join(USER_UNITS)})"
             )
     if found and given and UNIT_TO_MM_YR[found] != UNIT_TO_MM_YR[given]:
-        raise ProductError(f"{source}: the file says its velocity is in {found}, --units says {given}")
+        raise ProductError(
+            f"{source}: the file says its velocity is in {found}, --units says {given}"
+        )
     if found is None and given is not None:
         check_stated_unit(values, given, UNIT_TO_MM_YR[given], source, options.force)
     unit = found or given
@@ -166,7 +171,9 @@ def period_from_dates(start: object, end: object, source: str) -> tuple[float, s
         t0 = pd.Timestamp(str(int(start)) if isinstance(start, (int, np.integer)) else str(start))
         t1 = pd.Timestamp(str(int(end)) if isinstance(end, (int, np.integer)) else str(end))
     except (ValueError, TypeError) as err:
-        raise ProductError(f"{source}: stack dates {start!r} - {end!r} are not dates ({err})") from err
+        raise ProductError(
+            f"{source}: stack dates {start!r} - {end!r} are not dates ({err})"
+        ) from err
     if t1 <= t0:
         raise ProductError(f"{source}: stack end {t1.date()} is not after its start {t0.date()}")
     return (t1 - t0).days / DAYS_PER_YEAR, t0.date().isoformat(), t1.date().isoformat()

@@ -153,7 +153,8 @@ def _sample(values: np.ndarray) -> np.ndarray:
     """At most ``STATISTICS_SAMPLE`` evenly spaced finite values (float64)."""
     finite = values[np.isfinite(values)]
     step = max(1, finite.size // STATISTICS_SAMPLE)
-    return finite[::step].astype(np.float64)
+    sample: np.ndarray = finite[::step].astype(np.float64)
+    return sample
 
 
 def p99_abs(values: np.ndarray) -> float:

@@ -82,4 +82,5 @@ def read_velocity_geotiff(path: Path, options: ReadOptions | None = None) -> Vel
 def read_los_geotiff(path: Path) -> tuple[np.ndarray, Grid]:
     """A 3-band (east, north, up) ground-to-satellite unit-vector GeoTIFF."""
     array, grid, _ = read_bands(path, expected_bands=3)
-    return los_from_components(*array, str(path)), grid
+    east, north, up = array
+    return los_from_components(east, north, up, str(path)), grid

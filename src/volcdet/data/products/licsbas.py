@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -42,15 +43,30 @@ LOS_DATASETS = ("E.geo", "N.geo", "U.geo")
 REFAREA = re.compile(r"^\s*(\d+):(\d+)/(\d+):(\d+)\s*$")
 
 
+def _georef(file: h5py.File) -> tuple[float, float, float, float]:
+    """corner_lat, corner_lon, post_lat, post_lon of a cum.h5."""
+    corner_lat, corner_lon, post_lat, post_lon = (_scalar(file, n) for n in CUM_GEOREF)
+    return corner_lat, corner_lon, post_lat, post_lon
+
+
+def _los_components(file: h5py.File) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The E, N and U components of the LOS stored in a cum.h5."""
+    east, north, up = (np.asarray(file[n][()]) for n in LOS_DATASETS)
+    return east, north, up
+
+
 def _scalar(file: h5py.File, name: str) -> float:
     """A scalar dataset (stored 0-d or 1-element) as a float."""
     return float(np.asarray(file[name][()]).ravel()[0])
 
 
-def licsbas_grid(corner_lat: float, corner_lon: float, post_lat: float, post_lon: float,
-                 shape: tuple[int, int]) -> Grid:
+def licsbas_grid(
+    corner_lat: float, corner_lon: float, post_lat: float, post_lon: float, shape: tuple[int, int]
+) -> Grid:
     """EPSG:4326 grid of a LiCSBAS raster: corner lat/lon are the first pixel's centre."""
-    transform = Affine(post_lon, 0.0, corner_lon - post_lon / 2, 0.0, post_lat, corner_lat - post_lat / 2)
+    transform = Affine(
+        post_lon, 0.0, corner_lon - post_lon / 2, 0.0, post_lat, corner_lat - post_lat / 2
+    )
     return Grid(GEOGRAPHIC, transform, shape)
 
 
@@ -72,7 +88,7 @@ def _open_cum(path: Path) -> h5py.File:
 
 def _text(value: object) -> str:
     """An HDF5 string dataset's value as text (h5py returns bytes for variable-length strings)."""
-    value = np.asarray(value).ravel()[0] if np.ndim(value) else value
+    value = np.asarray(value).ravel()[0] if np.ndim(value) else value  # type: ignore[arg-type]
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
@@ -87,12 +103,13 @@ def read_licsbas_cum(path: Path, options: ReadOptions | None = None) -> Velocity
                 raise ProductError(
                     f"{path}: dataset vel has shape {file['vel'].shape}, expected 2-D"
                 )
-            check_declared_size(*file["vel"].shape, str(path))
+            rows, cols = file["vel"].shape
+            check_declared_size(rows, cols, str(path))
             velocity_raw = np.asarray(file["vel"][()])
             imdates = np.asarray(file["imdates"][()]).ravel()
-            grid = licsbas_grid(*(_scalar(file, n) for n in CUM_GEOREF), velocity_raw.shape)
+            grid = licsbas_grid(*_georef(file), velocity_raw.shape)
             los = (
-                los_from_components(*(np.asarray(file[n][()]) for n in LOS_DATASETS), f"{path}:E/N/U.geo")
+                los_from_components(*_los_components(file), f"{path}:E/N/U.geo")
                 if all(n in file for n in LOS_DATASETS)
                 else None
             )
@@ -117,7 +134,7 @@ def read_licsbas_cum(path: Path, options: ReadOptions | None = None) -> Velocity
     )
 
 
-def parse_refarea(text: str, grid: Grid, origin: str, path: Path | None = None) -> dict:
+def parse_refarea(text: str, grid: Grid, origin: str, path: Path | None = None) -> dict[str, Any]:
     """A LiCSBAS reference area 'x1:x2/y1:y2' as a record with its centre's lon/lat; ``origin``
     names where it was read (errors name ``path`` when given)."""
     match = REFAREA.match(text)
@@ -158,7 +175,7 @@ def licsbas_epochs(path: Path) -> Epochs:
     with _open_cum(path) as file:
         dates = [str(int(d)) for d in np.asarray(file["imdates"][()]).ravel()]
         shape = file["vel"].shape
-        grid = licsbas_grid(*(_scalar(file, n) for n in CUM_GEOREF), shape)
+        grid = licsbas_grid(*_georef(file), shape)
         if "cum" not in file:
             raise ProductError(f"{path}: cum.h5 has no dataset cum (needed for interferograms)")
     return Epochs(Path(path), dates, grid)
@@ -193,7 +210,8 @@ def read_licsbas_netcdf(path: Path, options: ReadOptions | None = None) -> Veloc
         if set(vel.dims) != {"lat", "lon"}:
             raise ProductError(f"{path}: vel has dimensions {vel.dims}, expected (lat, lon)")
         vel = vel.transpose("lat", "lon")
-        check_declared_size(*vel.shape, str(path))
+        rows, cols = vel.shape
+        check_declared_size(rows, cols, str(path))
         lat0, dlat = _regular_axis(vel["lat"].to_numpy(), "lat", str(path))
         lon0, dlon = _regular_axis(vel["lon"].to_numpy(), "lon", str(path))
         values = vel.to_numpy()
@@ -205,7 +223,9 @@ def read_licsbas_netcdf(path: Path, options: ReadOptions | None = None) -> Veloc
         period = start = end = None
         if "time" in dataset.coords and dataset["time"].size >= 2:
             times = dataset["time"].to_numpy()
-            period, start, end = period_from_dates(str(times.min())[:10], str(times.max())[:10], str(path))
+            period, start, end = period_from_dates(
+                str(times.min())[:10], str(times.max())[:10], str(path)
+            )
     velocity = velocity_in_mm_yr(
         np.ascontiguousarray(values), unit, options.units, str(path), options
     )

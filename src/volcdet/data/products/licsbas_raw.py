@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -188,7 +189,7 @@ def stack_dates(ts_folder: Path | None, source: str) -> tuple[float, str, str] |
     return None
 
 
-def raw_reference(ts_folder: Path | None, name: str, dem_par: DemPar) -> dict | None:
+def raw_reference(ts_folder: Path | None, name: str, dem_par: DemPar) -> dict[str, Any] | None:
     """The reference area of a ``results/`` velocity layer (12ref.txt, or 16ref.txt for .filt)."""
     if ts_folder is None:
         return None

@@ -86,4 +86,5 @@ def read_component_los(path: Path) -> tuple[np.ndarray, Grid]:
             or not (other.transform.almost_equals(grids[0].transform))
         ):
             raise ProductError(f"{component_path}: not on the grid of {paths[0].name}")
-    return los_from_components(*components, str(paths[0])), grids[0]
+    east, north, up = components
+    return los_from_components(east, north, up, str(paths[0])), grids[0]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -79,7 +80,9 @@ def mintpy_crs(attrs: dict[str, str], source: str) -> CRS:
         return CRS.from_epsg((32700 if hemisphere == "S" else 32600) + number)
     if attrs.get("X_UNIT", "degrees").lower().startswith("deg"):
         return CRS.from_epsg(4326)
-    raise ProductError(f"{source}: projected coordinates (X_UNIT {attrs['X_UNIT']}) but no EPSG or UTM_ZONE")
+    raise ProductError(
+        f"{source}: projected coordinates (X_UNIT {attrs['X_UNIT']}) but no EPSG or UTM_ZONE"
+    )
 
 
 def mintpy_grid(attrs: dict[str, str], shape: tuple[int, int], source: str) -> Grid:
@@ -97,7 +100,8 @@ def mintpy_grid(attrs: dict[str, str], shape: tuple[int, int], source: str) -> G
 def read_mintpy_geometry(path: Path) -> tuple[np.ndarray, Grid]:
     """LOS unit vectors (3, H, W) from incidenceAngle/azimuthAngle of a geometryGeo.h5."""
     with _open(path, "incidenceAngle", "geometry") as file:
-        check_declared_size(*file["incidenceAngle"].shape[-2:], str(path))
+        rows, cols = file["incidenceAngle"].shape[-2:]
+        check_declared_size(rows, cols, str(path))
         if "azimuthAngle" not in file:
             raise ProductError(f"{path}: no dataset azimuthAngle (needed for the LOS direction)")
         incidence = np.asarray(file["incidenceAngle"][()])
@@ -123,7 +127,9 @@ def sibling_path(path: Path, name: str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def _read_layer(path: Path, dataset: str, attrs: dict[str, str], shape: tuple[int, int]) -> np.ndarray:
+def _read_layer(
+    path: Path, dataset: str, attrs: dict[str, str], shape: tuple[int, int]
+) -> np.ndarray:
     """A 2-D dataset of a MintPy file on the velocity's grid (same size and corner)."""
     check_not_lfs_pointer(path)
     with _open(path, dataset, dataset) as file:
@@ -154,7 +160,7 @@ def reference_pixel(attrs: dict[str, str], grid: Grid) -> tuple[int, int] | None
     return None
 
 
-def mintpy_reference(attrs: dict[str, str]) -> dict | None:
+def mintpy_reference(attrs: dict[str, str]) -> dict[str, Any] | None:
     """The reference point as the file states it (REF_Y/REF_X, REF_LAT/REF_LON, REF_DATE)."""
     found = {key: attrs[key] for key in REFERENCE_ATTRIBUTES if key in attrs}
     if not found:
@@ -191,7 +197,9 @@ def mask_no_data(
         why = "MintPy writes 0 where it did not invert"
     if zero.any():
         out[zero] = np.nan
-        log.info("%s: %s pixel(s) of velocity 0 taken as no data (%s)", path, f"{int(zero.sum()):,}", why)
+        log.info(
+            "%s: %s pixel(s) of velocity 0 taken as no data (%s)", path, f"{int(zero.sum()):,}", why
+        )
     mask_path = options.mask or sibling_path(path, "maskTempCoh.h5")
     if mask_path is not None:
         mask = _read_layer(Path(mask_path), "mask", attrs, out.shape)
@@ -215,14 +223,17 @@ def read_mintpy_velocity(path: Path, options: ReadOptions | None = None) -> Velo
             raise ProductError(
                 f"{path}: dataset velocity has shape {file['velocity'].shape}, expected 2-D"
             )
-        check_declared_size(*file["velocity"].shape, str(path))
+        rows, cols = file["velocity"].shape
+        check_declared_size(rows, cols, str(path))
         values = np.asarray(file["velocity"][()])
         attrs = _attrs(file)
         dataset_unit = file["velocity"].attrs.get("UNIT")
     grid = mintpy_grid(attrs, values.shape, str(path))
     check_floating(values, str(path))
     values = mask_no_data(values, Path(path), attrs, grid, options)
-    unit = attrs.get("UNIT") or (dataset_unit.decode() if isinstance(dataset_unit, bytes) else dataset_unit)
+    unit = attrs.get("UNIT") or (
+        dataset_unit.decode() if isinstance(dataset_unit, bytes) else dataset_unit
+    )
     velocity = velocity_in_mm_yr(values, unit, options.units, str(path), options)
     period = start = end = None
     if "START_DATE" in attrs and "END_DATE" in attrs:

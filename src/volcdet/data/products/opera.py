@@ -37,6 +37,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -83,7 +84,7 @@ class DispFile:
     frame_id: int
     version: str
     grid: Grid
-    reference_point: dict | None
+    reference_point: dict[str, Any] | None
     has_recommended_mask: bool
 
 
@@ -155,10 +156,10 @@ def product_grid(file: h5py.File, source: Path) -> Grid:
     centre_x, centre_y = transform @ (0.5, 0.5)
     if not (math.isclose(x0, centre_x, abs_tol=1e-3) and math.isclose(y0, centre_y, abs_tol=1e-3)):
         raise ProductError(f"{source}: x/y coordinates disagree with spatial_ref GeoTransform")
-    return Grid(CRS.from_wkt(wkt), transform, shape)  # type: ignore[arg-type]
+    return Grid(CRS.from_wkt(wkt), transform, shape)
 
 
-def _reference_point(file: h5py.File) -> dict | None:
+def _reference_point(file: h5py.File) -> dict[str, Any] | None:
     """The product's reference point (``/corrections/reference_point`` attributes), or None."""
     if "corrections/reference_point" not in file:
         return None

@@ -17,32 +17,37 @@ import logging
 import math
 import re
 import shutil
-from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from volcdet.data.tables import read_csv_table
 from volcdet.core.constants import SENTINEL1_WAVELENGTH_MM
 from volcdet.core.errors import OutputError, ProductError
-from volcdet.core.folders import (
-    check_destination,
-    check_replaceable,
-    commit_folder,
-    make_staging,
+from volcdet.core.folders import check_output_folder, commit_folder, make_staging
+from volcdet.data.contract import (
+    CATALOGUE_COLUMNS,
+    PASSES,
+    REGION_KIND,
+    ProductSource,
+    track_id_problem,
 )
 from volcdet.data.products import attach_los, input_exists, read_velocity
 from volcdet.data.products.base import check_finite_values, check_floating, period_from_dates
 from volcdet.data.products.geotiff import read_bands
 from volcdet.data.products.licsbas import licsbas_epochs
-from volcdet.data.products.reproject import model_grid, product_on_grid, reproject_average, utm_crs_at
+from volcdet.data.products.reproject import (
+    model_grid,
+    product_on_grid,
+    reproject_average,
+    utm_crs_at,
+)
 from volcdet.data.rasters import Grid, write_geotiff
-from volcdet.data.region import PASSES, load_region, read_geometry_lonlat
+from volcdet.data.region import load_region, read_geometry_lonlat
+from volcdet.data.tables import read_csv_table
 
 log = logging.getLogger(__name__)
 
-TRACK_ID = re.compile(r"[A-Za-z0-9_-]+")
 #: LiCSAR frame ids: <relative orbit><A|D>_<burst>_<...>, e.g. 021D_05266_252525.
 LICSAR_FRAME = re.compile(r"^\d{3}([AD])_\d{5}_\d{6}$")
 IFG_DATES = re.compile(r"(\d{8})_(\d{8})")
@@ -51,40 +56,35 @@ IFG_DATES = re.compile(r"(\d{8})_(\d{8})")
 IFG_UNITS = {"mm": 1.0, "m": 1000.0, "rad": -SENTINEL1_WAVELENGTH_MM / (4 * math.pi)}
 
 
-@dataclass(frozen=True)
-class TrackSource:
-    """One track to import: id, product path and optional LOS, pass, interferograms, units, dates."""
-
-    track_id: str
-    path: Path
-    los: Path | None = None
-    pass_direction: str | None = None
-    ifgs: str | None = None
-    ifg_units: str | None = None
-    units: str | None = None
-    start: str | None = None
-    end: str | None = None
+KEYS = {
+    "los": "los",
+    "pass": "pass_direction",
+    "ifgs": "ifgs",
+    "ifg_units": "ifg_units",
+    "units": "units",
+    "start": "start",
+    "end": "end",
+}
 
 
-KEYS = {"los": "los", "pass": "pass_direction", "ifgs": "ifgs", "ifg_units": "ifg_units",
-        "units": "units", "start": "start", "end": "end"}
-
-
-def parse_track_source(text: str) -> TrackSource:
+def parse_track_source(text: str) -> ProductSource:
     """``ID=PATH[,key=value...]`` (keys: los, pass, ifgs, ifg_units, units, start, end)."""
     head, *options = text.split(",")
     if "=" not in head:
         raise ProductError(f"--track {text}: expected ID=PATH[,key=value...]")
     track_id, path = head.split("=", 1)
-    if not TRACK_ID.fullmatch(track_id):
-        raise ProductError(f"--track {text}: track id {track_id!r} must be letters, digits, _ or -")
-    values: dict[str, object] = {"track_id": track_id, "path": Path(path)}
+    problem = track_id_problem(track_id)
+    if problem:
+        raise ProductError(f"--track {text}: {problem}")
+    values: dict[str, object] = {"name": track_id, "path": Path(path)}
     for option in options:
         key, _, value = option.partition("=")
         if key not in KEYS or not value:
-            raise ProductError(f"--track {text}: unknown or empty key {key!r} (keys: {', '.join(KEYS)})")
+            raise ProductError(
+                f"--track {text}: unknown or empty key {key!r} (keys: {', '.join(KEYS)})"
+            )
         values[KEYS[key]] = Path(value) if key == "los" else value
-    source = TrackSource(**values)  # type: ignore[arg-type]
+    source = ProductSource(**values)  # type: ignore[arg-type]
     if not input_exists(source.path):  # a file, a LiCSBAS TS_* folder or a DISP-S1 stack
         raise ProductError(f"{source.path}: file not found (--track {track_id})")
     if source.los is not None and not source.los.is_file():
@@ -96,7 +96,7 @@ def parse_track_source(text: str) -> TrackSource:
     return source
 
 
-def pass_of(source: TrackSource, los: np.ndarray) -> str:
+def pass_of(source: ProductSource, los: np.ndarray) -> str:
     """The pass: stated, else from a LiCSAR frame id, else from the LOS east component's sign.
 
     A right-looking satellite on an ascending (north-bound) pass looks east, so the
@@ -104,19 +104,21 @@ def pass_of(source: TrackSource, los: np.ndarray) -> str:
     """
     if source.pass_direction:
         return source.pass_direction
-    frame = LICSAR_FRAME.match(source.track_id)
+    frame = LICSAR_FRAME.match(source.name)
     if frame:
         return "ascending" if frame.group(1) == "A" else "descending"
     east = float(np.nanmean(los[0]))
     if not math.isfinite(east) or abs(east) < 0.05:
-        raise ProductError(f"--track {source.track_id}: cannot tell the pass; add ,pass=ascending|descending")
+        raise ProductError(
+            f"--track {source.name}: cannot tell the pass; add ,pass=ascending|descending"
+        )
     return "ascending" if east < 0 else "descending"
 
 
 def _interferogram_pairs(n_epochs: int, max_count: int) -> list[int]:
     """Indices i of consecutive-epoch pairs (i, i+1), evenly spread over the stack."""
     count = min(max_count, n_epochs - 1)
-    return sorted({int(round(v)) for v in np.linspace(0, n_epochs - 2, count)})
+    return sorted({round(float(v)) for v in np.linspace(0, n_epochs - 2, count)})
 
 
 def licsbas_interferograms(path: Path, max_count: int) -> list[tuple[str, str, np.ndarray, Grid]]:
@@ -131,13 +133,13 @@ def licsbas_interferograms(path: Path, max_count: int) -> list[tuple[str, str, n
     return pairs
 
 
-def given_interferograms(source: TrackSource) -> list[tuple[str, str, np.ndarray, Grid]]:
+def given_interferograms(source: ProductSource) -> list[tuple[str, str, np.ndarray, Grid]]:
     """Interferogram GeoTIFFs of a glob, dates from their names, converted to mm."""
     if source.ifg_units is None:
-        raise ProductError(f"--track {source.track_id}: ifgs given without ifg_units=mm|m|rad")
+        raise ProductError(f"--track {source.name}: ifgs given without ifg_units=mm|m|rad")
     paths = sorted(glob.glob(str(source.ifgs)))
     if not paths:
-        raise ProductError(f"{source.ifgs}: no interferogram matches (--track {source.track_id})")
+        raise ProductError(f"{source.ifgs}: no interferogram matches (--track {source.name})")
     pairs = []
     for name in paths:
         dates = IFG_DATES.search(Path(name).name)
@@ -146,7 +148,14 @@ def given_interferograms(source: TrackSource) -> list[tuple[str, str, np.ndarray
         array, grid, _ = read_bands(Path(name), expected_bands=1)
         check_floating(array, name, "interferogram")
         check_finite_values(array, name, "interferogram")
-        pairs.append((dates.group(1), dates.group(2), array[0] * np.float32(IFG_UNITS[source.ifg_units]), grid))
+        pairs.append(
+            (
+                dates.group(1),
+                dates.group(2),
+                array[0] * np.float32(IFG_UNITS[source.ifg_units]),
+                grid,
+            )
+        )
     return pairs
 
 
@@ -157,7 +166,7 @@ def _iso(date: str) -> str:
 
 def read_catalogue_for_region(path: Path) -> pd.DataFrame:
     """The volcano catalogue in the contract's columns (deforming/radius default to 0, logged)."""
-    table = read_csv_table(path, ("name", "lon", "lat"), ProductError, "catalogue lacks column(s)")
+    table = read_csv_table(path, CATALOGUE_COLUMNS, ProductError, "catalogue lacks column(s)")
     for column in ("deforming", "deformation_radius_km"):
         if column not in table.columns:
             log.warning("%s: no column %s; set to 0 (no deforming volcano labelled)", path, column)
@@ -165,8 +174,17 @@ def read_catalogue_for_region(path: Path) -> pd.DataFrame:
     return table
 
 
-def _import_track(source: TrackSource, root: Path, crs: object, pixel_size_m: float,
-                  max_interferograms: int) -> tuple[dict, list[dict]]:
+def _import_record(source: ProductSource) -> dict[str, str]:
+    """What ``import.json`` records of a track: its id and every key given on ``--track``."""
+    record = {"track_id": source.name, "path": str(source.path)}
+    for name in KEYS.values():
+        record[name] = str(getattr(source, name))
+    return record
+
+
+def _import_track(
+    source: ProductSource, root: Path, crs: object, pixel_size_m: float, max_interferograms: int
+) -> tuple[dict[str, str], list[dict[str, str]]]:
     """Write one track's velocity, LOS and interferograms; return its table rows."""
     product = read_velocity(source.path, source.units)
     if source.los is not None:
@@ -174,7 +192,7 @@ def _import_track(source: TrackSource, root: Path, crs: object, pixel_size_m: fl
     if product.los_unit_vector is None:
         raise ProductError(
             f"{source.path}: no LOS in the product (cum.h5 without E.geo/N.geo/U.geo, MintPy "
-            f"velocity or GeoTIFF); add ,los=PATH to --track {source.track_id}"
+            f"velocity or GeoTIFF); add ,los=PATH to --track {source.name}"
         )
     start, end = source.start or product.start, source.end or product.end
     if start is None or end is None:
@@ -182,10 +200,21 @@ def _import_track(source: TrackSource, root: Path, crs: object, pixel_size_m: fl
     _, start, end = period_from_dates(start, end, str(source.path))
     grid = model_grid(product.grid, pixel_size_m, crs)
     on_grid = product_on_grid(product, grid)
-    pass_direction = pass_of(source, on_grid.los_unit_vector)
-    tid = source.track_id
-    write_geotiff(root / f"velocity/{tid}.tif", on_grid.velocity_mm_yr, grid, ["los_velocity_mm_yr"], "mm/yr")
-    write_geotiff(root / f"los/{tid}.tif", on_grid.los_unit_vector, grid, ["east", "north", "up"], "unit vector")
+    los = on_grid.los_unit_vector
+    if los is None:  # product_on_grid keeps the LOS checked above
+        raise ProductError(f"{source.path}: the LOS was lost on the model grid")
+    pass_direction = pass_of(source, los)
+    tid = source.name
+    write_geotiff(
+        root / f"velocity/{tid}.tif", on_grid.velocity_mm_yr, grid, ["los_velocity_mm_yr"], "mm/yr"
+    )
+    write_geotiff(
+        root / f"los/{tid}.tif",
+        los,
+        grid,
+        ["east", "north", "up"],
+        "unit vector",
+    )
     if source.ifgs is not None:
         pairs = given_interferograms(source)
     elif product.kind == "licsbas-cum":
@@ -197,22 +226,43 @@ def _import_track(source: TrackSource, root: Path, crs: object, pixel_size_m: fl
     ifg_rows = []
     for date1, date2, values, ifg_grid in pairs:
         rel = f"interferograms/{tid}_{date1}_{date2}.tif"
-        write_geotiff(root / rel, reproject_average(values, ifg_grid, grid), grid, ["unwrapped_mm"], "mm")
-        ifg_rows.append({"path": rel, "track_id": tid, "pass": pass_direction,
-                         "date1": _iso(date1), "date2": _iso(date2)})
-    log.info("track %s (%s, %s): %s -> %s at %g m, %d interferograms", tid, pass_direction,
-             product.kind, product.grid.crs.to_string(), grid.crs.to_string(), pixel_size_m, len(ifg_rows))
-    track_row = {"track_id": tid, "pass": pass_direction, "velocity": f"velocity/{tid}.tif",
-                 "los": f"los/{tid}.tif", "start": start, "end": end, "source": str(source.path),
-                 "source_kind": product.kind}
+        write_geotiff(
+            root / rel, reproject_average(values, ifg_grid, grid), grid, ["unwrapped_mm"], "mm"
+        )
+        ifg_rows.append(
+            {
+                "path": rel,
+                "track_id": tid,
+                "pass": pass_direction,
+                "date1": _iso(date1),
+                "date2": _iso(date2),
+            }
+        )
+    log.info(
+        "track %s (%s, %s): %s -> %s at %g m, %d interferograms",
+        tid,
+        pass_direction,
+        product.kind,
+        product.grid.crs.to_string(),
+        grid.crs.to_string(),
+        pixel_size_m,
+        len(ifg_rows),
+    )
+    track_row = {
+        "track_id": tid,
+        "pass": pass_direction,
+        "velocity": f"velocity/{tid}.tif",
+        "los": f"los/{tid}.tif",
+        "start": start,
+        "end": end,
+        "source": str(source.path),
+        "source_kind": product.kind,
+    }
     return track_row, ifg_rows
 
 
-REGION_KIND = "volcdet region import"
-
-
 def import_inputs(
-    sources: list[TrackSource], volcanoes_csv: Path, roi_geojson: Path, salt_lakes: Path | None
+    sources: list[ProductSource], volcanoes_csv: Path, roi_geojson: Path, salt_lakes: Path | None
 ) -> list[Path]:
     """Every file an import reads: track products, LOS, interferograms, catalogue and polygons."""
     paths = [Path(volcanoes_csv), Path(roi_geojson), *([Path(salt_lakes)] if salt_lakes else [])]
@@ -225,15 +275,11 @@ def import_inputs(
 def check_region_out(out_dir: Path, overwrite: bool, reads: list[Path]) -> None:
     """OutputError unless ``out_dir`` may receive the region: not the current folder or above
     it, holding none of ``reads``, and new, or with ``overwrite`` a region volcdet imported."""
-    check_destination(out_dir, reads, "region folder")
-    if out_dir.exists() or out_dir.is_symlink():
-        if out_dir.is_dir() and not overwrite:
-            raise ProductError(f"{out_dir}: region folder exists; use --overwrite to replace it")
-        check_replaceable(out_dir, REGION_KIND, "region folder")
+    check_output_folder(out_dir, reads, overwrite, REGION_KIND, "region folder")
 
 
 def import_region(
-    sources: list[TrackSource],
+    sources: list[ProductSource],
     volcanoes_csv: Path,
     roi_geojson: Path,
     out_dir: Path,
@@ -247,7 +293,7 @@ def import_region(
     out_dir = Path(out_dir)
     reads = import_inputs(sources, volcanoes_csv, roi_geojson, salt_lakes)
     check_region_out(out_dir, overwrite, reads)
-    ids = [s.track_id for s in sources]
+    ids = [s.name for s in sources]
     if len(set(ids)) < len(ids):
         raise ProductError(f"--track: duplicate track ids {ids}")
     roi = read_geometry_lonlat(Path(roi_geojson))
@@ -257,7 +303,9 @@ def import_region(
     try:
         tracks, ifgs = [], []
         for source in sources:
-            track_row, ifg_rows = _import_track(source, staging, crs, pixel_size_m, max_interferograms)
+            track_row, ifg_rows = _import_track(
+                source, staging, crs, pixel_size_m, max_interferograms
+            )
             tracks.append(track_row)
             ifgs += ifg_rows
         pd.DataFrame(tracks).to_csv(staging / "tracks.csv", index=False)
@@ -268,9 +316,14 @@ def import_region(
             read_geometry_lonlat(Path(salt_lakes))
             shutil.copyfile(salt_lakes, staging / "salt_lakes.geojson")
         (staging / "import.json").write_text(
-            json.dumps({"crs": crs.to_string(), "pixel_size_m": pixel_size_m,
-                        "tracks": [{f.name: str(getattr(s, f.name)) for f in fields(s)} for s in sources]},
-                       indent=2)
+            json.dumps(
+                {
+                    "crs": crs.to_string(),
+                    "pixel_size_m": pixel_size_m,
+                    "tracks": [_import_record(s) for s in sources],
+                },
+                indent=2,
+            )
         )
         load_region(staging, check_rasters=True)
         commit_folder(staging, out_dir, REGION_KIND, overwrite, "region folder")
@@ -285,4 +338,3 @@ def import_region(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir
-

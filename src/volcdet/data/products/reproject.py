@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import cast
 
 import numpy as np
 from affine import Affine
@@ -55,7 +56,9 @@ def valid_area(values: np.ndarray, grid: Grid, crs: CRS) -> Polygon | None:
     ring_rows = np.concatenate(
         [np.full(16, r0), r0 + (r1 - r0) * edge, np.full(16, r1), r1 - (r1 - r0) * edge]
     )
-    xs, ys = grid.transform @ (ring_cols, ring_rows)
+    # Affine's stubs know tuples of floats only; arrays are transformed element-wise.
+    ring = grid.transform @ (ring_cols, ring_rows)  # type: ignore[operator]
+    xs, ys = cast(tuple[np.ndarray, np.ndarray], ring)
     if grid.crs != crs:
         to_crs = Transformer.from_crs(grid.crs.to_wkt(), crs.to_wkt(), always_xy=True)
         xs, ys = to_crs.transform(xs, ys)
@@ -104,7 +107,9 @@ def model_grid(grid: Grid, pixel_size_m: float, crs: CRS | None = None) -> Grid:
         cols = math.ceil((right - left) / pixel_size_m - 1e-6)
         rows = math.ceil((top - bottom) / pixel_size_m - 1e-6)
         return Grid(crs, Affine(pixel_size_m, 0.0, left, 0.0, -pixel_size_m, top), (rows, cols))
-    left, bottom, right, top = transform_bounds(grid.crs, crs, left, bottom, right, top, densify_pts=21)
+    left, bottom, right, top = transform_bounds(
+        grid.crs, crs, left, bottom, right, top, densify_pts=21
+    )
     left = math.floor(left / pixel_size_m) * pixel_size_m
     bottom = math.floor(bottom / pixel_size_m) * pixel_size_m
     right = math.ceil(right / pixel_size_m) * pixel_size_m
@@ -113,7 +118,9 @@ def model_grid(grid: Grid, pixel_size_m: float, crs: CRS | None = None) -> Grid:
     return Grid(crs, Affine(pixel_size_m, 0.0, left, 0.0, -pixel_size_m, top), shape)
 
 
-def _warp(values: np.ndarray, src: Grid, dst: Grid, resampling: Resampling, nodata: float | None) -> np.ndarray:
+def _warp(
+    values: np.ndarray, src: Grid, dst: Grid, resampling: Resampling, nodata: float | None
+) -> np.ndarray:
     """rasterio.warp.reproject of (B, H, W) float32 bands onto ``dst``."""
     out = np.full((values.shape[0], *dst.shape), np.nan if nodata is not None else 0.0, np.float32)
     reproject(
@@ -148,7 +155,10 @@ def reproject_nearest(values: np.ndarray, src: Grid, dst: Grid) -> np.ndarray:
     """Nearest-neighbour copy of (H, W) values onto ``dst`` (for probabilities; NaN = none)."""
     if src == dst:
         return np.array(values, dtype=np.float32)
-    return _warp(np.asarray(values, np.float32)[None], src, dst, Resampling.nearest, np.nan)[0]
+    copied: np.ndarray = _warp(
+        np.asarray(values, np.float32)[None], src, dst, Resampling.nearest, np.nan
+    )[0]
+    return copied
 
 
 def los_on_grid(los: np.ndarray, src: Grid, dst: Grid) -> np.ndarray:
@@ -158,7 +168,8 @@ def los_on_grid(los: np.ndarray, src: Grid, dst: Grid) -> np.ndarray:
         return averaged
     norm = np.sqrt((averaged**2).sum(axis=0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (averaged / norm).astype(np.float32)
+        unit: np.ndarray = (averaged / norm).astype(np.float32)
+    return unit
 
 
 def product_on_grid(product: VelocityProduct, dst: Grid) -> VelocityProduct:
