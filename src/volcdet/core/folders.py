@@ -13,7 +13,6 @@ See docs/reliability.md.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -25,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from volcdet.core.digests import file_sha256
 from volcdet.core.errors import OutputError
 
 log = logging.getLogger(__name__)
@@ -35,15 +35,6 @@ MARKER_FORMAT = "volcdet-written/1"
 #: commit keeps for an instant (a run killed between the two renames of a commit leaves it).
 STAGING_KINDS = ("staging", "old")
 _RANDOM_SUFFIX = r"[a-z0-9_]{8}"
-
-
-def _sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's content."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def absolute(path: Path | str) -> Path:
@@ -124,7 +115,7 @@ def write_marker(folder: Path, kind: str) -> Path:
     if others:
         raise OutputError(f"{folder}: holds {others[0]}, which is not a plain file or folder")
     listed = {
-        rel: {"size": (folder / rel).stat().st_size, "sha256": _sha256(folder / rel)}
+        rel: {"size": (folder / rel).stat().st_size, "sha256": file_sha256(folder / rel)}
         for rel in files
     }
     marker = {"format": MARKER_FORMAT, "kind": kind, "folders": folders, "files": listed}
@@ -162,7 +153,7 @@ def _not_written(folder: Path, marker: dict[str, Any]) -> tuple[list[str], list[
         entry = marker["files"].get(rel)
         if not isinstance(entry, dict):
             unlisted.append(rel)
-        elif (folder / rel).stat().st_size != entry.get("size") or _sha256(
+        elif (folder / rel).stat().st_size != entry.get("size") or file_sha256(
             folder / rel
         ) != entry.get("sha256"):
             changed.append(rel)
@@ -273,7 +264,11 @@ def make_staging(out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_dead_leftovers(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-{writer_tag()}-", dir=out.parent))
-    follow_umask(staging)
+    try:
+        follow_umask(staging)
+    except BaseException:  # Ctrl-C or SIGTERM before the caller holds the folder: remove it
+        _remove(staging)
+        raise
     return staging
 
 

@@ -19,17 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from volcdet.core.atomic import atomic_path
+from volcdet.core.digests import file_sha256
 
 STAMP_SUFFIX = ".sha256.json"
-
-
-def _sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's content."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def stamp_path(path: Path | str, stamp_dir: Path | str) -> Path:
@@ -70,7 +62,7 @@ def update_stamp(path: Path | str, stamp_dir: Path | str) -> Path:
     record = _read_stamp(stamp)
     if record is not None and record.get("signature") == signature:
         return stamp
-    digest = _sha256(path)
+    digest = file_sha256(path)
     new = {"path": os.path.abspath(path), "sha256": digest, "signature": signature}
     if record is None:
         _write_stamp(stamp, new, signature[1])  # first stamp: as old as the file

@@ -10,7 +10,7 @@ touch a deforming volcano's footprint and, optionally, is not dominated by a sal
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,10 +34,11 @@ SIMULATED_GROUP = "simulated"
 
 @dataclass(frozen=True)
 class BackgroundSpec:
-    """Tile size and the selection thresholds (paper: 256 px, < 30% missing)."""
+    """Tile size and the selection thresholds (paper: 256 px, < 30% missing); the pixel size is
+    required, by keyword."""
 
     size_px: int = 256
-    pixel_size_m: float = 200.0
+    pixel_size_m: float = field(kw_only=True)
     max_missing_fraction: float = 0.30
     max_salt_lake_fraction: float | None = None
     stride_px: int | None = None

@@ -7,7 +7,7 @@ and hold cumulative LOS displacement (velocity x stack period, mm) as stored flo
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +25,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FrameSpec:
-    """Frame size and selection rules (paper: 512 px at 200 m, <= 5% missing)."""
+    """Frame size and selection rules (paper: 512 px at 200 m, <= 5% missing); the pixel size
+    is required, by keyword."""
 
     size_px: int = 512
-    pixel_size_m: float = 200.0
+    pixel_size_m: float = field(kw_only=True)
     max_missing_fraction: float = 0.05
     max_frames_per_volcano: int | None = None
 

@@ -20,6 +20,26 @@ from volcdet.evaluation.metrics import (
 log = logging.getLogger(__name__)
 
 
+def _row_metrics(
+    rows: list[list[str]],
+    predictions: dict[str, pd.DataFrame],
+    thresholds: dict[str, float] | None = None,
+) -> list[tuple[str, dict[str, object]]]:
+    """(row name, patch metrics) of each (name, model) row of a table, at the model's threshold
+    in ``thresholds`` (none: ``patch_metrics``' own)."""
+    metrics = []
+    for name, model in rows:
+        table = predictions[model]
+        scores = (
+            table.label.to_numpy(),
+            table.probability.to_numpy(),
+            table.frame_id.to_numpy(),
+        )
+        at = () if thresholds is None else (thresholds[model],)
+        metrics.append((name, patch_metrics(*scores, *at)))
+    return metrics
+
+
 def fixed_fpr_tables(
     table1: list[list[str]],
     table2: list[list[str]],
@@ -34,19 +54,8 @@ def fixed_fpr_tables(
         (table1, "Approach", outputs.table1_fixed_fpr, outputs.table1_fixed_fpr_md),
         (table2, "Data Set", outputs.table2_fixed_fpr, outputs.table2_fixed_fpr_md),
     ):
-        metrics = [
-            (
-                name,
-                patch_metrics(
-                    predictions[m].label.to_numpy(),
-                    predictions[m].probability.to_numpy(),
-                    predictions[m].frame_id.to_numpy(),
-                    float(by_model.loc[m, "threshold"]),
-                ),
-            )
-            for name, m in rows
-        ]
-        table = metrics_table(metrics, first_column)
+        at = {m: float(by_model.loc[m, "threshold"]) for _, m in rows}
+        table = metrics_table(_row_metrics(rows, predictions, at), first_column)
         table["Threshold"] = [round(float(by_model.loc[m, "threshold"]), 4) for _, m in rows]
         table.to_csv(csv, index=False)
         target = float(thresholds.target_fpr_percent.iloc[0])
@@ -99,18 +108,7 @@ def write_tables(
             "Fine-tuning sets (Table 2)",
         ),
     ):
-        metrics = [
-            (
-                name,
-                patch_metrics(
-                    predictions[m].label.to_numpy(),
-                    predictions[m].probability.to_numpy(),
-                    predictions[m].frame_id.to_numpy(),
-                ),
-            )
-            for name, m in rows
-        ]
-        table = metrics_table(metrics, first_column)
+        table = metrics_table(_row_metrics(rows, predictions), first_column)
         if intervals:
             table["AUC 95% CI"] = [
                 f"[{intervals[m][0]:.1f}, {intervals[m][1]:.1f}]" for _, m in rows

@@ -14,7 +14,6 @@ predict`` and the workflow's ``scan`` rule call this function.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ import pandas as pd
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
+from volcdet.core.digests import file_sha256
 from volcdet.core.errors import ModelFileError, ProductError, VolcdetError
 from volcdet.data.contract import CATALOGUE_COLUMNS
 from volcdet.data.products import VelocityProduct, attach_los, read_velocity
@@ -84,11 +84,7 @@ class LoadedModel:
 
 def model_id_of(path: Path) -> str:
     """A stable id of a model file: 'sha256:' + the first 16 hex digits of its content hash."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return f"sha256:{digest.hexdigest()[:16]}"
+    return f"sha256:{file_sha256(path)[:16]}"
 
 
 def load_model(path: Path | str | None = None) -> LoadedModel:

@@ -228,7 +228,12 @@ def _add_region_import(commands: argparse._SubParsersAction) -> None:
     region_import.add_argument("--volcanoes", type=Path, required=True, help="catalogue CSV")
     region_import.add_argument("--roi", type=Path, required=True, help="ROI polygon GeoJSON")
     region_import.add_argument("--salt-lakes", type=Path, help="optional salt-lake polygons")
-    region_import.add_argument("--pixel-size-m", type=float, default=200.0)
+    region_import.add_argument(
+        "--pixel-size-m",
+        type=float,
+        default=200.0,
+        help="pixel size of the region's grids in metres (default 200, the paper's)",
+    )
     region_import.add_argument(
         "--max-interferograms",
         type=int,

@@ -19,6 +19,7 @@ from volcdet.core.constants import DAYS_PER_YEAR
 from volcdet.core.errors import ProductError
 from volcdet.data.products.checks import (
     LOOKS_LIKE_M_YR,
+    check_declared_size,
     check_plausible,
     check_stated_unit,
     mask_nodata,
@@ -202,6 +203,17 @@ def los_from_components(
             f"{norm.max():.3f})"
         )
     return los
+
+
+def read_map_dataset(file: h5py.File, name: str, path: Path) -> np.ndarray:
+    """A 2-D dataset of an HDF5 product, read whole once its declared size is checked;
+    ProductError naming the file when it is not 2-D or too large."""
+    dataset = file[name]
+    if dataset.ndim != 2:
+        raise ProductError(f"{path}: dataset {name} has shape {dataset.shape}, expected 2-D")
+    rows, cols = dataset.shape
+    check_declared_size(rows, cols, str(path))
+    return np.asarray(dataset[()])
 
 
 def open_hdf5(path: Path) -> h5py.File:

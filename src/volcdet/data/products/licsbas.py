@@ -30,6 +30,7 @@ from volcdet.data.products.base import (
     los_from_components,
     open_hdf5,
     period_from_dates,
+    read_map_dataset,
     velocity_in_mm_yr,
 )
 from volcdet.data.products.checks import check_declared_size
@@ -99,13 +100,7 @@ def read_licsbas_cum(path: Path, options: ReadOptions | None = None) -> Velocity
     options = options or ReadOptions()
     with _open_cum(path) as file:
         try:
-            if file["vel"].ndim != 2:
-                raise ProductError(
-                    f"{path}: dataset vel has shape {file['vel'].shape}, expected 2-D"
-                )
-            rows, cols = file["vel"].shape
-            check_declared_size(rows, cols, str(path))
-            velocity_raw = np.asarray(file["vel"][()])
+            velocity_raw = read_map_dataset(file, "vel", path)
             imdates = np.asarray(file["imdates"][()]).ravel()
             grid = licsbas_grid(*_georef(file), velocity_raw.shape)
             los = (

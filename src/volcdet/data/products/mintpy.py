@@ -37,6 +37,7 @@ from volcdet.data.products.base import (
     los_from_components,
     open_hdf5,
     period_from_dates,
+    read_map_dataset,
     velocity_in_mm_yr,
 )
 from volcdet.data.products.checks import check_declared_size, check_not_lfs_pointer
@@ -219,13 +220,7 @@ def read_mintpy_velocity(path: Path, options: ReadOptions | None = None) -> Velo
     of a MintPy file; MintPy's no data (``mask_no_data``) become NaN."""
     options = options or ReadOptions()
     with _open(path, "velocity", "velocity") as file:
-        if file["velocity"].ndim != 2:
-            raise ProductError(
-                f"{path}: dataset velocity has shape {file['velocity'].shape}, expected 2-D"
-            )
-        rows, cols = file["velocity"].shape
-        check_declared_size(rows, cols, str(path))
-        values = np.asarray(file["velocity"][()])
+        values = read_map_dataset(file, "velocity", path)
         attrs = _attrs(file)
         dataset_unit = file["velocity"].attrs.get("UNIT")
     grid = mintpy_grid(attrs, values.shape, str(path))
