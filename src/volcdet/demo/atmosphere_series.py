@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import scipy.fft
 
+from volcdet.core.constants import DAYS_PER_YEAR
 from volcdet.core.random import Purpose, stream
 from volcdet.demo.fields import radial_wavenumber
 
@@ -56,7 +57,7 @@ WET_SEASON_PEAK = 0.12
 def decimal_year(dates: pd.DatetimeIndex) -> np.ndarray:
     """Calendar dates as decimal years (for seasonal terms)."""
     start = pd.to_datetime(dates.year.astype(str) + "-01-01")
-    return np.asarray(dates.year + (dates - start).days / 365.25, dtype=np.float64)
+    return np.asarray(dates.year + (dates - start).days / DAYS_PER_YEAR, dtype=np.float64)
 
 
 @dataclass(frozen=True)

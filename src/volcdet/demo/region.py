@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from affine import Affine
 
+from volcdet.core.constants import DAYS_PER_YEAR
 from volcdet.core.los import project_enu_to_los
 from volcdet.data.rasters import Grid, write_geotiff
 from volcdet.data.region import lonlat_to_grid_xy
@@ -81,7 +82,7 @@ def build_scene(spec: DemoRegionSpec) -> Scene:
 def _track_period(rng: np.random.Generator) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Stack period: starts in the first months of Sentinel-1 (late 2014), lasts 4.6-5.4 yr."""
     start = pd.Timestamp("2014-10-01") + pd.Timedelta(days=int(rng.integers(0, 150)))
-    return start, start + pd.Timedelta(days=int(rng.uniform(4.6, 5.4) * 365.25))
+    return start, start + pd.Timedelta(days=int(rng.uniform(4.6, 5.4) * DAYS_PER_YEAR))
 
 
 def _reference_window(valid: np.ndarray, rng: np.random.Generator) -> tuple[slice, slice]:
