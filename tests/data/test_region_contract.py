@@ -192,7 +192,12 @@ def test_truncated_velocity_in_the_frames_job_names_the_file(small_region):
     _truncate(small_region / "velocity/T1.tif", 0.6)
     region = load_region(small_region, check_rasters=False)
     with pytest.raises(RegionError, match=r"velocity/T1\.tif: raster data truncated or corrupt"):
-        build_frames(region, FrameSpec(size_px=64, pixel_size_m=200.0), small_region / "f.npy", small_region / "f.pq")
+        build_frames(
+            region,
+            FrameSpec(size_px=64, pixel_size_m=200.0),
+            small_region / "f.npy",
+            small_region / "f.pq",
+        )
 
 
 # What the workflow checks before any job (check_region_before_run), one case per problem.
