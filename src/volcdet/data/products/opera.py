@@ -8,7 +8,8 @@ D-108765), each file ``OPERA_L3_DISP-S1_IW_F<frame>_VV_<reference>_<secondary>_v
 - ``/displacement`` (y, x) float32, units ``meters``, NaN = no data, LOS displacement between
   the reference and the secondary acquisition, positive = toward the platform.
 - ``/recommended_mask`` (y, x) uint8, 1 = good, 0 = bad, 255 = fill (product versions since
-  Oct 2024; users ask for exactly that layer, disp-s1 issue 143). Older products lack it: then
+  Oct 2024; users ask for exactly that layer on the
+  opera-adt/disp-s1 issue tracker, #143). Older products lack it: then
   ``/connected_component_labels`` 0 (unwrapping failed) and ``/water_mask`` 0 (water) are bad.
 - ``/x``, ``/y`` pixel centres (m) and ``/spatial_ref`` (CF grid mapping: ``crs_wkt``, and
   ``GeoTransform`` = upper-left corner, spacing): UTM, 30 m.
