@@ -50,3 +50,18 @@ def test_a_folder_volcdet_wrote_as_that_kind_may_be_replaced(tmp_path: Path) -> 
 def test_a_folder_holding_an_input_is_refused(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="holds an input of this run"):
         check_output_folder(tmp_path, [tmp_path / "map.tif"], True, KIND, "--out")
+
+
+def test_a_signal_while_a_staging_folder_is_set_up_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C between creating the staging folder and handing it to the caller removes it."""
+    from volcdet.core import folders
+
+    def interrupted(folder: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(folders, "follow_umask", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        folders.make_staging(tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []
