@@ -22,7 +22,7 @@ seeds: $(STAMP)  ## on request: train and evaluate every seed of `seeds`, then r
 
 REFERENCE_RUN := build/reference
 
-reference-model: $(STAMP)  ## train the shipped reference model (config/reference.yaml; hours on a 2-core CPU)
+reference-model: $(STAMP)  ## train the shipped reference model (config/reference.yaml; ~30 min alone on 2 CPU cores)
 	$(BIN)/snakemake --cores $(CORES) --directory $(REFERENCE_RUN) \
 		--configfile $(CURDIR)/config/config.yaml $(CURDIR)/config/reference.yaml -- reference_model
 	install -m 644 $(REFERENCE_RUN)/results/reference/model.pt src/volcdet/models/reference.pt
