@@ -100,11 +100,13 @@ def clip_window(grid, x: float, y: float, half: float) -> tuple[int, int, int, i
     return r0, r0 + size, c0, c0 + size
 
 
-def score_clips(run: Path, models: dict[str, Path], n_random: int) -> pd.DataFrame:
+def score_clips(
+    run: Path, models: dict[str, Path], n_random: int, stride_px: int = 64
+) -> pd.DataFrame:
     """One row per (model, clip): its kind, size, footprint radius, max probability, flag."""
     region = load_region(run / "data/demo", check_rasters=False)
     loaded = {name: load_model(path) for name, path in models.items()}
-    spec = ScanSpec(batch_size=64, device="cpu")
+    spec = ScanSpec(stride_px=stride_px, batch_size=64, device="cpu")
     rows = []
     for track in region.tracks:
         bands, grid = read_raster(track.velocity_path, expected_bands=1)
@@ -160,6 +162,31 @@ def summarise(scores: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def operating_points(scores: pd.DataFrame, false_alarm_bar: float = 5.0) -> pd.DataFrame:
+    """Per model: the lowest threshold at which deformation-free clips of every size are flagged
+    at most ``false_alarm_bar`` percent, and the whole-footprint detection per size there."""
+    rows = []
+    for model, part in scores.groupby("model", sort=False):
+        free = part[part.kind != "deforming"]
+        candidates = np.unique(np.append(np.nextafter(free.probability.to_numpy(), 2.0), 0.0))
+        threshold = next(
+            t for t in candidates if _worst_flagged_percent(free, t) <= false_alarm_bar
+        )
+        row = {"model": model, "threshold": round(float(threshold), 4)}
+        for side, clips in part[part.whole_footprint].groupby("side_km"):
+            detected = 100 * float((clips.probability >= threshold).mean())
+            row[f"whole detected {side:g} km %"] = round(detected, 1)
+        row["worst free flagged %"] = round(_worst_flagged_percent(free, threshold), 1)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _worst_flagged_percent(free: pd.DataFrame, threshold: float) -> float:
+    """The largest share (%) of deformation-free clips at or above ``threshold`` over sizes."""
+    flagged = free.probability.to_numpy() >= threshold
+    return float(100 * pd.Series(flagged).groupby(free.side_km.to_numpy()).mean().max())
+
+
 def _share(flags: pd.Series) -> str:
     return f"{100 * flags.mean():.1f} ({len(flags)})" if len(flags) else "- (0)"
 
@@ -184,13 +211,16 @@ def main() -> None:
         "--models", nargs="*", help="NAME=PATH model files (default: every model of the run)"
     )
     parser.add_argument("--random", type=int, default=12, help="random places per track and size")
+    parser.add_argument("--stride", type=int, default=64, help="window stride (px), as predict's")
     parser.add_argument("--out", type=Path, help="write the per-clip scores to this CSV")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    scores = score_clips(args.run, parse_models(args.run, args.models), args.random)
+    scores = score_clips(args.run, parse_models(args.run, args.models), args.random, args.stride)
     if args.out:
         scores.to_csv(args.out, index=False)
     print(summarise(scores).to_markdown(index=False))
+    print("\nLowest threshold with at most 5% of deformation-free clips flagged at every size:")
+    print(operating_points(scores).to_markdown(index=False))
 
 
 if __name__ == "__main__":
