@@ -120,7 +120,9 @@ def score_clips(
                     velocity[r0:r1, c0:c1], clip_grid, "velocity", {"units": "mm/yr"}
                 )
                 for model_name, model in loaded.items():
-                    result = predict(data, model, period_yr=track.period_yr, spec=spec, name=name)
+                    result = predict(
+                        data, model, period_yr=track.period_yr, spec=spec, name=name, progress=QUIET
+                    )
                     p = float(np.nanmax(result.probability_model_grid.to_numpy()))
                     rows.append(
                         {
