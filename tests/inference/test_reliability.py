@@ -363,9 +363,19 @@ def _start_slow_predict(ws: Path, out: Path, *extra: str) -> subprocess.Popen:
     """A real ``volcdet predict`` on a map that takes about a minute to score."""
     args = _predict(ws, out, "--stride", "8", *extra, map_path=ws / "slow.tif")
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    return subprocess.Popen(
-        [*_volcdet(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    )
+    # A shell's background job (``make test &``) starts with SIGINT ignored, and a child started
+    # from it keeps ignoring it (Python then installs no KeyboardInterrupt handler): start the
+    # child with the default disposition, as from a terminal.
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        return subprocess.Popen(
+            [*_volcdet(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _staging(out: Path) -> list[Path]:
